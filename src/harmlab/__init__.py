@@ -1,0 +1,37 @@
+"""harmlab: train and test harmlessness in reasoning language models (the DeepSeek-R1 setting).
+
+Importing harmlab makes the Hugging Face stack offline unless the user has allowed network
+(`harmlab --allow-network ...` or `HARMLAB_ALLOW_NETWORK=1`): code must never fetch weights or
+data from a hub by default. The variables are set before transformers is first imported, since
+huggingface_hub reads them once at import time.
+"""
+
+from __future__ import annotations
+
+import os
+
+__version__ = "0.1.0"
+
+_OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def network_allowed() -> bool:
+    """True when the user explicitly allowed hub downloads."""
+    return os.environ.get("HARMLAB_ALLOW_NETWORK", "") == "1"
+
+
+def allow_network() -> None:
+    """Let later imports of the HF stack reach the hub (call before importing transformers)."""
+    os.environ["HARMLAB_ALLOW_NETWORK"] = "1"
+    for name in _OFFLINE_VARIABLES:
+        os.environ[name] = "0"
+
+
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+if not network_allowed():
+    for _name in _OFFLINE_VARIABLES:
+        os.environ.setdefault(_name, "1")
+
+
+class HarmlabError(Exception):
+    """An error the user can fix; the CLI prints its message as one line and exits non-zero."""
