@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check
 STAMP := $(VENV)/.installed-stamp
-CODE := src tests benchmarks
+CODE := $(wildcard src tests benchmarks)
 
 .PHONY: demo test lint install clean
 

@@ -1,0 +1,112 @@
+"""`harmlab pretrain | generate | card`: the embedded base model and any other model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from harmlab.cli.common import ModelOption, console, load
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the top-level app."""
+    app.command()(pretrain)
+    app.command()(generate)
+    app.command()(card)
+
+
+def pretrain(
+    world_seed: Annotated[int, typer.Option(help="Seed of the world whose corpus is used.")] = 0,
+) -> None:
+    """Pretrain the embedded base model on SafetyWorld (reused from the cache when present)."""
+    import time
+
+    from harmlab.models.embedded import ensure_tiny_model, tiny_model_folder
+    from harmlab.models.folders import is_complete_model_folder
+
+    cached = is_complete_model_folder(tiny_model_folder(world_seed))
+    start = time.perf_counter()
+    folder = ensure_tiny_model(world_seed)
+    verb = "reused from cache" if cached else "pretrained"
+    console.print(f"base model {verb} in {time.perf_counter() - start:.1f}s: {folder}")
+
+
+def generate(
+    prompt: Annotated[str, typer.Argument(help="The user message.")],
+    model: ModelOption = "tiny",
+    n: Annotated[int, typer.Option(help="Completions to sample.")] = 1,
+    temperature: Annotated[float, typer.Option(help="0 for greedy decoding.")] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option(help="Longest completion.")] = 200,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+) -> None:
+    """Sample completions and print their reasoning and answer apart."""
+    from harmlab.evaluation.generation import SamplingConfig, sample_completions
+    from harmlab.reasoning_format import split_response
+
+    lm, tokenizer = load(model)
+    config = SamplingConfig(n=n, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)
+    for i, completion in enumerate(sample_completions(lm, tokenizer, [prompt], config)[0]):
+        parsed = split_response(completion)
+        problems = "" if parsed.valid else f" ({', '.join(parsed.problems)})"
+        console.rule(f"completion {i + 1}{problems}")
+        console.print("[bold cyan]think[/]", parsed.think or "[dim](none)[/]", highlight=False)
+        console.print("[bold green]answer[/]", parsed.answer or "[dim](none)[/]", highlight=False)
+
+
+def card(
+    model: ModelOption = "tiny",
+    out: Annotated[Path | None, typer.Option(help="Where to save the card JSON.")] = None,
+    world_seed: Annotated[int, typer.Option(help="Seed of the world.")] = 0,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+) -> None:
+    """Sample the model on fixed world prompts, judge with the gold judge, print the card."""
+    from dataclasses import replace
+
+    from rich.progress import Progress
+
+    from harmlab.evaluation.card import CardConfig, behaviour_card, card_prompts, card_to_json
+    from harmlab.evaluation.generation import SamplingConfig
+    from harmlab.files import atomic_write_json
+    from harmlab.world import SafetyWorld
+
+    lm, tokenizer = load(model)
+    world = SafetyWorld(world_seed)
+    config = CardConfig(world_seed=world_seed, sampling=replace(SamplingConfig(), seed=seed))
+    total = len(card_prompts(world, config))
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("sampling", total=total)
+        metrics, _ = behaviour_card(
+            lm, tokenizer, world, config, lambda k: progress.advance(task, k)
+        )
+    console.print(render_card(metrics, model))
+    target = out or Path("runs") / "cards" / f"{_slug(model)}.json"
+    atomic_write_json(target, card_to_json(metrics, config, model))
+    console.print(f"card saved to {target}")
+
+
+def _slug(ref: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in ref).strip("_") or "model"
+
+
+def render_card(metrics: dict[str, Any], model: str) -> Table:
+    """The card as a rich table: one row per metric, with interval and sample count."""
+    table = Table(title=f"behaviour card: {model}", show_lines=False)
+    for column in ("metric", "value", "95% interval", "n"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for name, value in metrics.items():
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                _add_row(table, f"{name} · {key}", sub)
+        elif name != "samples":
+            _add_row(table, name, value)
+    return table
+
+
+def _add_row(table: Table, name: str, value: Any) -> None:
+    if value is None:
+        table.add_row(name, "–", "", "0")
+        return
+    table.add_row(name, f"{value.value:.3f}", f"[{value.low:.3f}, {value.high:.3f}]", str(value.n))

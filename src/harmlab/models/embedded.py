@@ -1,0 +1,49 @@
+"""The embedded base model: the tiny Llama pretrained on SafetyWorld's unaligned corpus.
+
+    harmlab pretrain        # builds it (a few minutes on 2 CPU cores), then reuses it
+
+`tiny` is a registered model reference: `load_model("tiny")` pretrains the base model of the
+default world if the cache lacks it. The cache key holds the world version and seed, the base
+behaviour mix and the whole model config, so changing any of them trains a new base model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from harmlab.models.base import base_model_folder, ensure_base_model
+from harmlab.models.resolve import register_model_ref
+from harmlab.models.tiny_config import TinyModelConfig
+from harmlab.world import SafetyWorld, pretrain_conversations
+from harmlab.world.corpus import behaviour_payload
+
+
+def base_model_payload(world: SafetyWorld) -> dict[str, object]:
+    """Everything about the world that decides what the base model learns."""
+    return {
+        "world_version": world.version,
+        "world_seed": world.seed,
+        "behaviour": behaviour_payload(),
+    }
+
+
+def tiny_model_folder(world_seed: int = 0, cfg: TinyModelConfig | None = None) -> Path:
+    """Where the base model of this world lives in the cache (it may not exist yet)."""
+    return base_model_folder(base_model_payload(SafetyWorld(world_seed)), cfg or TinyModelConfig())
+
+
+def ensure_tiny_model(
+    world_seed: int = 0, cfg: TinyModelConfig | None = None, progress: bool = True
+) -> Path:
+    """The cached base model of SafetyWorld(world_seed), pretrained first if missing."""
+    cfg = cfg or TinyModelConfig()
+    world = SafetyWorld(world_seed)
+    return ensure_base_model(
+        lambda: pretrain_conversations(world, cfg.corpus_size, seed=cfg.seed),
+        base_model_payload(world),
+        cfg,
+        progress=progress,
+    )
+
+
+register_model_ref("tiny", ensure_tiny_model)

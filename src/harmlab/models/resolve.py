@@ -1,0 +1,154 @@
+"""Model references: how a name given to `--model` or a YAML `model:` key becomes weights.
+
+    harmlab eval --model tiny | smollm2 | ./runs/sft-1 | /models/my-hf-folder | org/name
+
+A reference is tried, in order, as:
+  1. a registered name (`tiny` is registered by the world package, `smollm2` here): a plugin
+     registry, so models needs no import of the world;
+  2. `package.module:function`, the escape hatch: a function returning a model folder;
+  3. an existing local folder: a Hugging Face model folder is itself; a run directory gives its
+     `final/` model, or else its newest `checkpoint-N/`;
+  4. something written as a path (`/`, `./`, `../`, `~`, or several separators) that does not
+     exist: an error naming the folder;
+  5. a hub id (`org/name` or a bare name): returned for `from_pretrained` only when the user
+     allowed network; otherwise a one-line error saying how to allow it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+from harmlab import HarmlabError, network_allowed
+from harmlab.models.folders import quiet_transformers_progress
+from harmlab.models.smollm2 import smollm2_folder
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+ModelResolver = Callable[[], Path]
+"""Returns the local folder of a named model, building or converting it first if needed."""
+
+_RESOLVERS: dict[str, ModelResolver] = {"smollm2": smollm2_folder}
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+_DOTTED = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
+
+
+def register_model_ref(name: str, resolver: ModelResolver) -> None:
+    """Make `name` a model reference; registering a name again replaces its resolver."""
+    _RESOLVERS[name] = resolver
+
+
+def registered_model_refs() -> list[str]:
+    """The registered model names, sorted (for help texts and error messages)."""
+    return sorted(_RESOLVERS)
+
+
+def resolve_model_path(ref: str) -> Path | str:
+    """A local model folder for `ref`, or `ref` itself when it is a hub id and network is on."""
+    if ref in _RESOLVERS:
+        return _RESOLVERS[ref]()
+    if _DOTTED.match(ref):
+        return _call_dotted(ref)
+    path = Path(ref).expanduser()
+    if path.is_dir():
+        return model_in_folder(path)
+    if path.exists():
+        raise HarmlabError(f"model '{ref}' is a file; give the folder that holds the model")
+    if _looks_like_path(ref) or not _HUB_ID.match(ref):
+        raise HarmlabError(f"model folder '{ref}' does not exist")
+    if not network_allowed():
+        raise HarmlabError(_network_off_message(ref))
+    return ref
+
+
+def model_in_folder(folder: Path) -> Path:
+    """The model a local folder holds: itself, its `final/`, or its newest `checkpoint-N/`."""
+    if _has_weights(folder):
+        return folder
+    final = folder / "final"
+    if (final / "config.json").is_file():
+        return final
+    checkpoints = [
+        (int(ckpt.name.removeprefix("checkpoint-")), ckpt)
+        for ckpt in folder.glob("checkpoint-*")
+        if ckpt.name.removeprefix("checkpoint-").isdigit() and (ckpt / "config.json").is_file()
+    ]
+    if checkpoints:
+        return max(checkpoints)[1]
+    if (folder / "config.json").is_file():
+        return folder  # a config without weights we recognise: let from_pretrained judge it
+    raise HarmlabError(
+        f"folder '{folder}' holds no model: no config.json, final/ or checkpoint-N/ inside"
+    )
+
+
+def load_model(
+    ref: str,
+    *,
+    dtype: torch.dtype | str | None = None,
+    device: torch.device | str | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load a model and its tokenizer, ready for generation: eval mode, left padding.
+
+    `dtype=None` keeps the dtype the checkpoint was saved in (the tiny and SmolLM2 folders are
+    float32). A tokenizer without a pad token pads with its end-of-sequence token.
+    """
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    source = resolve_model_path(ref)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    with quiet_transformers_progress():  # a weight-loading bar per call clutters every command
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or "auto")
+    if model.generation_config.pad_token_id is None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+    if device is not None:
+        # cast: transformers types `to` through a decorator that mypy reads as taking a model.
+        cast("torch.nn.Module", model).to(device)
+    model.eval()
+    return model, tokenizer
+
+
+def _has_weights(folder: Path) -> bool:
+    return (folder / "config.json").is_file() and any(
+        (folder / name).is_file() for name in _WEIGHT_FILES
+    )
+
+
+def _looks_like_path(ref: str) -> bool:
+    """Written as a filesystem path rather than a hub id (which has at most one '/')."""
+    separators = ref.count(os.sep) + (ref.count(os.altsep) if os.altsep else 0)
+    return ref.startswith(("/", "./", "../", "~", ".\\")) or ref == "." or separators > 1
+
+
+def _network_off_message(ref: str) -> str:
+    known = "" if "/" in ref else f" (registered: {', '.join(registered_model_refs())})"
+    return (
+        f"model '{ref}' is not a local folder{known} and network is off; pass --allow-network "
+        "(or set HARMLAB_ALLOW_NETWORK=1) to download it from the Hugging Face hub"
+    )
+
+
+def _call_dotted(ref: str) -> Path:
+    """Import `package.module:function` and call it for a model folder."""
+    module_name, function_name = ref.split(":")
+    try:
+        function = getattr(importlib.import_module(module_name), function_name)
+    except (ImportError, AttributeError) as error:
+        raise HarmlabError(f"model '{ref}' names no importable function: {error}") from error
+    return model_in_folder(Path(function()))
