@@ -1,4 +1,4 @@
 """The paper's experiments as cached stages, and the runner that turns them into a report.
 
-    harmlab reproduce --quick
+harmlab reproduce --quick
 """
