@@ -1,0 +1,88 @@
+"""Planning: shared stages run once, every change upstream makes new stages, quick is a variant."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harmlab import HarmlabError
+from harmlab.experiments.plan import plan
+from harmlab.experiments.spec import ArmConfig, ExperimentConfig, load_experiment, select
+
+
+@pytest.fixture()
+def configs(tmp_path: Path) -> Path:
+    (tmp_path / "sft.yaml").write_text("train:\n  max_steps: 40\n")
+    (tmp_path / "grpo.yaml").write_text("train:\n  max_steps: 60\n")
+    return tmp_path
+
+
+def _e2(configs: Path) -> ExperimentConfig:
+    sft, grpo = str(configs / "sft.yaml"), str(configs / "grpo.yaml")
+    arms = [
+        ArmConfig("base"),
+        ArmConfig("sft", sft=sft),
+        ArmConfig("rl", grpo=grpo),
+        ArmConfig("hybrid", sft=sft, grpo=grpo),
+    ]
+    return ExperimentConfig("E2", "generalization", "?", arms)
+
+
+def _e4(configs: Path) -> ExperimentConfig:
+    sft, grpo = str(configs / "sft.yaml"), str(configs / "grpo.yaml")
+    arms = [
+        ArmConfig("hybrid", sft=sft, grpo=grpo),
+        ArmConfig("hybrid+lang", sft=sft, grpo=grpo, grpo_overrides=["rewards.0.weight=1"]),
+    ]
+    return ExperimentConfig("E4", "language", "?", arms)
+
+
+def test_shared_stages_are_planned_once_and_in_dependency_order(configs: Path) -> None:
+    stages, runs = plan([_e2(configs), _e4(configs)], seeds=1, quick=False, base_key="b")
+    kinds = [s.kind for s in stages]
+    # one SFT, two GRPO (from base, after SFT), one more GRPO for +lang, one eval per distinct arm
+    assert kinds.count("sft") == 1 and kinds.count("grpo") == 3 and kinds.count("eval") == 5
+    position = {s.stage.key: i for i, s in enumerate(stages)}
+    for item in stages:
+        assert all(position[up.key] < position[item.stage.key] for up in item.stage.inputs)
+    hybrid_e2 = next(r for r in runs if r.experiment == "E2" and r.arm == "hybrid")
+    hybrid_e4 = next(r for r in runs if r.experiment == "E4" and r.arm == "hybrid")
+    assert hybrid_e2.eval.key == hybrid_e4.eval.key
+    assert [s.name for s in hybrid_e2.training] == ["sft", "grpo"]
+
+
+def test_seeds_multiply_stages_and_quick_mode_changes_every_key(configs: Path) -> None:
+    one, _ = plan([_e2(configs)], seeds=1, quick=False, base_key="b")
+    three, runs = plan([_e2(configs)], seeds=3, quick=False, base_key="b")
+    quick, _ = plan([_e2(configs)], seeds=1, quick=True, base_key="b")
+    assert len(three) == 3 * len(one) and len(runs) == 12
+    assert not {s.stage.key for s in one} & {s.stage.key for s in quick if s.kind == "eval"}
+
+
+def test_editing_a_config_file_or_the_base_model_invalidates_its_stages(configs: Path) -> None:
+    before, _ = plan([_e2(configs)], seeds=1, quick=False, base_key="b")
+    (configs / "grpo.yaml").write_text("train:\n  max_steps: 61\n")
+    after, _ = plan([_e2(configs)], seeds=1, quick=False, base_key="b")
+    changed = {s.stage.key for s in before} ^ {s.stage.key for s in after}
+    assert {s.kind for s in before if s.stage.key in changed} == {"grpo", "eval"}
+    new_base, _ = plan([_e2(configs)], seeds=1, quick=False, base_key="c")
+    assert not {s.stage.key for s in before if s.kind == "eval"} & {s.stage.key for s in new_base}
+
+
+def test_experiment_yaml_is_validated_and_selected_by_id(tmp_path: Path) -> None:
+    path = tmp_path / "e9.yaml"
+    path.write_text("id: E9\ntitle: t\nquestion: q\narms:\n  - name: base\n    sft_steps: 3\n")
+    with pytest.raises(HarmlabError, match="unknown key 'arms.0.sft_steps'; valid keys"):
+        load_experiment(path)
+    path.write_text("id: E9\ntitle: t\nquestion: q\narms:\n  - name: base\n")
+    experiment = load_experiment(path)
+    assert select([experiment], "e9") == [experiment]
+    with pytest.raises(HarmlabError, match="unknown experiment E7; known: E9"):
+        select([experiment], "E9,E7")
+
+
+def test_a_missing_training_config_is_a_clear_error(configs: Path) -> None:
+    experiment = ExperimentConfig("E1", "t", "q", [ArmConfig("rl", grpo="no-such-config")])
+    with pytest.raises(HarmlabError, match="training config 'no-such-config' not found"):
+        plan([experiment], seeds=1, quick=False, base_key="b")
