@@ -8,7 +8,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import matplotlib
 import pytest
 
 from harmlab.evaluation.intervals import Estimate
@@ -22,8 +21,6 @@ from harmlab.report import (
     render_markdown,
     write_report,
 )
-
-matplotlib.use("Agg")
 
 
 def _report() -> Report:
