@@ -1,0 +1,143 @@
+"""Rewards by name: the registry that YAML configs and the CLI address, and weighted composition.
+
+    rewards:                                  # in a training config
+      - {name: format, weight: 0.5}
+      - {name: keyword_blocklist, params: {span: answer}}
+      - {name: mypkg.rewards:toxicity}        # escape hatch: any importable reward
+
+A registered reward is either a plain reward function (no settings) or a `ConfigurableReward`
+class whose dataclass fields are its settings; `params` are checked against those fields like
+any config key. `build_rewards` returns the functions and weights that TRL's `GRPOTrainer`
+takes as `reward_funcs` and `GRPOConfig.reward_weights`; `weighted_sum` composes them into one
+reward with TRL's semantics (None contributes nothing; None when every term is None).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from harmlab import HarmlabError
+from harmlab.config import ConfigError, build
+from harmlab.rewards.base import RewardFunction, Text
+from harmlab.rewards.language import LanguageConsistencyReward
+from harmlab.rewards.rules import (
+    HelpfulnessReward,
+    LengthPenalty,
+    OverlongReward,
+    accuracy_reward,
+    format_reward,
+)
+from harmlab.rewards.safety import GoldJudgeReward, KeywordBlocklistReward, RefusalPhraseReward
+
+RewardEntry = Callable[..., Any]
+"""A reward function, or a dataclass whose instances are reward functions."""
+
+REWARDS: dict[str, RewardEntry] = {}
+_DOTTED = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def register_reward(name: str, entry: RewardEntry) -> None:
+    """Make `entry` addressable as `name` (registering a name again replaces it)."""
+    REWARDS[name] = entry
+
+
+for _entry in (
+    ("format", format_reward),
+    ("accuracy", accuracy_reward),
+    ("language_consistency", LanguageConsistencyReward),
+    ("keyword_blocklist", KeywordBlocklistReward),
+    ("refusal_phrase", RefusalPhraseReward),
+    ("helpfulness", HelpfulnessReward),
+    ("overlong", OverlongReward),
+    ("length_penalty", LengthPenalty),
+    ("gold_judge", GoldJudgeReward),
+):
+    register_reward(*_entry)
+
+
+@dataclass
+class RewardSpec:
+    """One term of a training reward, as written in YAML."""
+
+    name: str
+    """A registered reward name, or `package.module:attribute` for any importable reward."""
+    weight: float = 1.0
+    """Its weight in the sum of rewards (TRL's `reward_weights`)."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Settings of a configurable reward (its dataclass fields); empty for plain functions."""
+
+
+def lookup(name: str) -> RewardEntry:
+    """The registered entry, or the object a `module:attribute` path names."""
+    if name in REWARDS:
+        return REWARDS[name]
+    if _DOTTED.match(name):
+        module_name, attribute = name.split(":")
+        try:
+            return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+        except (ImportError, AttributeError) as error:
+            raise HarmlabError(f"reward '{name}' names nothing importable: {error}") from error
+    valid = ", ".join(sorted(REWARDS))
+    raise HarmlabError(f"unknown reward '{name}'; registered: {valid} (or module.path:name)")
+
+
+def build_reward(spec: RewardSpec) -> RewardFunction:
+    """The reward function a spec describes, its params validated against the reward's fields."""
+    entry = lookup(spec.name)
+    source = f"reward '{spec.name}'"
+    if isinstance(entry, type) and dataclasses.is_dataclass(entry):
+        try:
+            return build(entry, dict(spec.params), source=source, where="params")  # type: ignore[no-any-return]
+        except ConfigError:
+            raise
+        except HarmlabError as error:
+            raise HarmlabError(f"{source}: {error}") from error
+    if isinstance(entry, type):
+        return entry(**spec.params)  # type: ignore[no-any-return]
+    if spec.params:
+        raise HarmlabError(f"{source} takes no params, got: {', '.join(spec.params)}")
+    if not callable(entry):
+        raise HarmlabError(f"{source} is not callable")
+    return entry  # type: ignore[no-any-return]
+
+
+def build_rewards(specs: Sequence[RewardSpec]) -> tuple[list[RewardFunction], list[float]]:
+    """Reward functions and weights for TRL (`reward_funcs=`, `GRPOConfig(reward_weights=)`)."""
+    if not specs:
+        raise HarmlabError("no rewards configured: give at least one under 'rewards'")
+    return [build_reward(s) for s in specs], [s.weight for s in specs]
+
+
+def reward_name(function: Any) -> str:
+    """The name TRL logs a reward under (`rewards/<name>/mean`)."""
+    return str(getattr(function, "__name__", type(function).__name__))
+
+
+def weighted_sum(functions: Sequence[RewardFunction], weights: Sequence[float]) -> RewardFunction:
+    """One reward: sum of weight x reward over terms that apply; None when none applies.
+
+    >>> from harmlab.rewards.rules import accuracy_reward, format_reward
+    >>> total = weighted_sum([format_reward, accuracy_reward], [0.5, 1.0])
+    >>> total(["q", "q"], ["<think>.</think> 7", "7"], answer=[7, None])
+    [1.5, 0.0]
+    """
+    if len(functions) != len(weights):
+        raise HarmlabError(f"{len(functions)} rewards but {len(weights)} weights")
+
+    def combined(
+        prompts: Sequence[Text], completions: Sequence[Text], **kwargs: Any
+    ) -> list[float | None]:
+        totals: list[float | None] = [None] * len(completions)
+        for function, weight in zip(functions, weights, strict=True):
+            for i, value in enumerate(function(prompts, completions, **kwargs)):
+                if value is not None and value == value:  # skip None and NaN
+                    totals[i] = (totals[i] or 0.0) + weight * value
+        return totals
+
+    combined.__name__ = "weighted_sum"
+    return combined
