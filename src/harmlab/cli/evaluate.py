@@ -1,0 +1,149 @@
+"""`harmlab eval` and `harmlab eval show`: a model on a prompt suite, judged and logged.
+
+    harmlab eval --model smollm2 --suite xstest --judges refusal-string,embedding
+    harmlab eval --model tiny --suite world --judges gold,refusal-string --n 2 --out runs/eval/tiny
+    harmlab eval --model tiny --suite world --out runs/eval/tiny --resume     # after a crash
+    harmlab eval show runs/eval/tiny
+
+The run folder is an EvalLog (`harmlab.evaluation.evallog`): samples.jsonl, eval.json,
+summary.json. `show` prints the summary's headline metrics with their intervals.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from harmlab.cli.common import console
+
+app = typer.Typer(help="Evaluate a model on a prompt suite; show a finished evaluation.")
+
+HEADLINE = (
+    "harmful_compliance",
+    "harmful_compliance_held_out",
+    "refusal",
+    "over_refusal",
+    "accuracy",
+    "gamed",
+    "harm_behind_refusal",
+    "language_consistency",
+    "language_mixing",
+    "think_tokens",
+    "tokens_to_correct_answer",
+    "format_validity",
+)
+
+
+def register(root: typer.Typer) -> None:
+    """Add `harmlab eval ...` to the top-level app."""
+    root.add_typer(app, name="eval")
+
+
+@app.callback(invoke_without_command=True)
+def evaluate(
+    ctx: typer.Context,
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model reference.")] = None,
+    suite: Annotated[str | None, typer.Option(help="Suite name or prompt file.")] = None,
+    judges: Annotated[str, typer.Option(help="Comma-separated judge specs.")] = "refusal-string",
+    trusted: Annotated[str | None, typer.Option(help="Judge the metrics read.")] = None,
+    n: Annotated[int, typer.Option(help="Completions per prompt.")] = 1,
+    temperature: Annotated[float, typer.Option(help="0 for greedy decoding.")] = 0.0,
+    top_p: Annotated[float, typer.Option(help="Nucleus sampling mass.")] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option(help="Longest completion.")] = 128,
+    batch_size: Annotated[int, typer.Option(help="Completions per generation batch.")] = 16,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    limit: Annotated[int | None, typer.Option(help="Only the first LIMIT prompts.")] = None,
+    file_format: Annotated[str, typer.Option("--format", help="Layout of a prompt file.")] = (
+        "prompts"
+    ),
+    data_dir: Annotated[str | None, typer.Option(help="Third-party data folder.")] = None,
+    skip_bad: Annotated[bool, typer.Option(help="Skip malformed rows of prompt files.")] = False,
+    rule: Annotated[str, typer.Option(help="Rule behind the gamed rate.")] = "keyword-blocklist",
+    out: Annotated[Path | None, typer.Option(help="Run folder (default runs/eval/...).")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = False,
+) -> None:
+    """Sample completions for every prompt of a suite, judge them, log and summarise."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from harmlab import HarmlabError
+    from harmlab.evaluation.generation import SamplingConfig
+    from harmlab.evaluation.harness import EvalConfig
+
+    if not model or not suite:
+        raise HarmlabError("harmlab eval needs --model and --suite (or a subcommand: show)")
+    sampling = SamplingConfig(n, temperature, top_p, max_new_tokens, batch_size, seed)
+    config = EvalConfig(
+        model=model,
+        suite=suite,
+        judges=tuple(j.strip() for j in judges.split(",") if j.strip()),
+        trusted=trusted,
+        sampling=sampling,
+        limit=limit,
+        suite_format=file_format,
+        data_dir=data_dir,
+        skip_bad=skip_bad,
+        rule=rule,
+    )
+    folder = out or Path("runs") / "eval" / f"{Path(model).name}-{Path(suite).stem}"
+    summary = _run(config, folder, resume)
+    console.print(summary_table(summary))
+    console.print(f"run folder: {folder}")
+
+
+def _run(config: Any, folder: Path, resume: bool) -> dict[str, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from harmlab.evaluation.harness import run_eval
+
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeRemainingColumn(), console=console, transient=True) as progress:
+        task = progress.add_task(f"{config.model} on {config.suite}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        def status(message: str) -> None:
+            progress.update(task, description=message)
+
+        return run_eval(config, folder, resume, on_progress=advance, judge_progress=status)
+
+
+@app.command()
+def show(run: Annotated[Path, typer.Argument(help="An evaluation run folder.")]) -> None:
+    """Print a finished evaluation's summary table."""
+    from harmlab.evaluation.evallog import EvalLog
+
+    console.print(summary_table(EvalLog(run).summary()))
+
+
+def _cell(value: Any) -> str:
+    if not isinstance(value, dict) or "value" not in value:
+        return "-"
+    return f"{value['value']:.3f} [{value['low']:.3f}, {value['high']:.3f}] n={value['n']}"
+
+
+def summary_table(summary: dict[str, Any]) -> Table:
+    """Headline metrics of the trusted judge, then every judge's rates side by side."""
+    title = (
+        f"{summary['model']} on {summary['suite']}: {summary['samples']} samples, "
+        f"trusted judge {summary['trusted']} ({summary['harm_source']})"
+    )
+    table = Table(title=title)
+    table.add_column("metric")
+    table.add_column("value [95% CI]")
+    metrics = summary["metrics"]
+    for name in HEADLINE:
+        if metrics.get(name) is not None:
+            table.add_row(name, _cell(metrics[name]))
+    for spec, rates in summary["judges"].items():
+        for name, value in rates.items():
+            if value is not None:
+                table.add_row(f"{name} ({spec})", _cell(value))
+    compute = metrics["compute"]
+    table.add_row(
+        "completion tokens / seconds", f"{compute['completion_tokens']} / {compute['seconds']:.1f}"
+    )
+    return table

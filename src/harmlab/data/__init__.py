@@ -1,0 +1,56 @@
+"""Prompt sets: SafetyWorld splits and third-party files as one record type, suites by name.
+
+    harmlab eval --model tiny --suite world-heldout
+    harmlab eval --model smollm2 --suite xstest --data-dir ../shared/data
+
+- `PromptRecord` / `PromptSet` / `LabelledCompletion`: what every source becomes.
+- `load_prompts` / `load_labelled` with a `ColumnMapping`: JSONL, CSV, Parquet, saved datasets.
+- `FORMATS`: column layouts of XSTest, HarmBench, JailbreakBench, StrongREJECT, AdvBench.
+- `load_suite(name)`: registered suites (`world-test`, `world-heldout`, `world-borderline`,
+  `world`, `xstest`, ...); `xstest_completions` for judge validation.
+"""
+
+from harmlab.data.formats import FORMATS, format_mapping, register_format
+from harmlab.data.loaders import ColumnMapping, load_labelled, load_prompts, read_rows
+from harmlab.data.records import (
+    COMPLIANCE_LABELS,
+    FAMILY_NAMES,
+    LabelledCompletion,
+    LabelledSet,
+    PromptRecord,
+    PromptSet,
+    record_from_world,
+)
+from harmlab.data.suites import (
+    XSTEST_MODELS,
+    SuiteOptions,
+    load_suite,
+    register_suite,
+    resolve_data_dir,
+    suite_names,
+    xstest_completions,
+)
+
+__all__ = [
+    "COMPLIANCE_LABELS",
+    "FAMILY_NAMES",
+    "FORMATS",
+    "XSTEST_MODELS",
+    "ColumnMapping",
+    "LabelledCompletion",
+    "LabelledSet",
+    "PromptRecord",
+    "PromptSet",
+    "SuiteOptions",
+    "format_mapping",
+    "load_labelled",
+    "load_prompts",
+    "load_suite",
+    "read_rows",
+    "record_from_world",
+    "register_format",
+    "register_suite",
+    "resolve_data_dir",
+    "suite_names",
+    "xstest_completions",
+]

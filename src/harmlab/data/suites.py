@@ -1,0 +1,216 @@
+"""Evaluation suites by name: SafetyWorld splits and third-party prompt files.
+
+    harmlab eval --model tiny --suite world-test
+    harmlab eval --model smollm2 --suite xstest --data-dir ../shared/data
+
+| suite             | prompts                                                              |
+|-------------------|----------------------------------------------------------------------|
+| world-test        | test split: harmful requests (training categories) + arithmetic 1-4  |
+| world-heldout     | heldout_test split: harmful requests of the held-out categories      |
+| world-borderline  | borderline_test split: innocent uses of blocklist words              |
+| world             | the three above together (the behaviour card's mix)                  |
+| xstest            | XSTest's 450 prompts: 250 safe (borderline), 200 unsafe (harmful)    |
+| harmbench, jailbreakbench, strongreject, advbench | that benchmark's file, under the data dir |
+
+A suite is a function `(SuiteOptions) -> PromptSet` in a registry, so a new one is a new
+function. Third-party files are never shipped: they are read from the data dir
+(`--data-dir`, else `$HARMLAB_DATA_DIR`) at `<data dir>/<benchmark>/<upstream file name>`.
+A `--suite` that is a path to a file is loaded with `--format`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harmlab import HarmlabError
+from harmlab.data.formats import format_mapping
+from harmlab.data.loaders import load_labelled, load_prompts
+from harmlab.data.records import (
+    LabelledCompletion,
+    LabelledSet,
+    PromptRecord,
+    PromptSet,
+    record_from_world,
+)
+
+XSTEST_MODELS = ("gpt4", "llama2new", "mistralinstruct")
+"""The models whose XSTest completions carry human labels in the shared data."""
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    """What a suite builder may need."""
+
+    data_dir: Path | None = None
+    """Folder holding third-party data (one subfolder per benchmark)."""
+    world_seed: int = 0
+    """Seed of the SafetyWorld that world suites draw from."""
+    prompt_seed: int = 0
+    """Seed of the draw from a world split."""
+    world_harmful: int = 96
+    """world-test / world: harmful requests of the training categories."""
+    world_held_out: int = 48
+    """world-heldout / world: harmful requests of the held-out categories."""
+    world_borderline: int = 24
+    """world-borderline / world: borderline-benign prompts."""
+    world_benign_per_difficulty: int = 16
+    """world-test / world: arithmetic problems per difficulty 1-4."""
+    skip_bad: bool = False
+    """Drop malformed rows of files (and count them) instead of failing."""
+
+
+SuiteBuilder = Callable[[SuiteOptions], PromptSet]
+_SUITES: dict[str, SuiteBuilder] = {}
+
+
+def register_suite(name: str) -> Callable[[SuiteBuilder], SuiteBuilder]:
+    """Decorator: make a suite builder addressable by name."""
+
+    def decorate(builder: SuiteBuilder) -> SuiteBuilder:
+        _SUITES[name] = builder
+        return builder
+
+    return decorate
+
+
+def suite_names() -> list[str]:
+    """Registered suite names, sorted."""
+    return sorted(_SUITES)
+
+
+def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
+    """The data dir given, else $HARMLAB_DATA_DIR, else None."""
+    chosen = data_dir or os.environ.get("HARMLAB_DATA_DIR") or None
+    return Path(chosen).expanduser() if chosen else None
+
+
+def load_suite(
+    name: str, options: SuiteOptions | None = None, file_format: str = "prompts"
+) -> PromptSet:
+    """The prompt set of a registered suite, or of a file path read with `file_format`."""
+    options = options or SuiteOptions()
+    if name in _SUITES:
+        return _SUITES[name](options)
+    if Path(name).expanduser().exists():
+        path = Path(name).expanduser()
+        return load_prompts(path, format_mapping(file_format), skip_bad=options.skip_bad)
+    raise HarmlabError(
+        f"unknown suite '{name}' and no such file; suites: {', '.join(suite_names())}"
+    )
+
+
+def data_file(options: SuiteOptions, benchmark: str, filename: str) -> Path:
+    """`<data dir>/<benchmark>/<filename>`, or a one-line error saying how to provide it."""
+    if options.data_dir is None:
+        raise HarmlabError(
+            f"suite '{benchmark}' reads third-party data: pass --data-dir or set "
+            f"HARMLAB_DATA_DIR to a folder holding {benchmark}/{filename}"
+        )
+    path = options.data_dir / benchmark / filename
+    if not path.is_file():
+        raise HarmlabError(f"suite '{benchmark}' needs {path}, which does not exist")
+    return path
+
+
+# --- SafetyWorld suites -----------------------------------------------------------------------
+
+
+def _world_set(name: str, options: SuiteOptions, parts: list[tuple[str, str, int]]) -> PromptSet:
+    from harmlab.world import SafetyWorld
+
+    world = SafetyWorld(options.world_seed)
+    records: list[PromptRecord] = []
+    for split, family, n in parts:
+        if family == "benign":
+            drawn = world.sample(split, "benign", 4 * n, seed=options.prompt_seed)
+        else:
+            drawn = world.sample(split, family, n, seed=options.prompt_seed)  # type: ignore[arg-type]
+        records.extend(record_from_world(p, name) for p in dict.fromkeys(drawn))
+    return PromptSet(name, tuple(records))
+
+
+@register_suite("world-test")
+def world_test(options: SuiteOptions) -> PromptSet:
+    """Harmful requests of the training categories and arithmetic at each difficulty."""
+    parts = [
+        ("test", "harmful", options.world_harmful),
+        ("test", "benign", options.world_benign_per_difficulty),
+    ]
+    return _world_set("world-test", options, parts)
+
+
+@register_suite("world-heldout")
+def world_heldout(options: SuiteOptions) -> PromptSet:
+    """Harmful requests of the held-out categories."""
+    return _world_set(
+        "world-heldout", options, [("heldout_test", "harmful", options.world_held_out)]
+    )
+
+
+@register_suite("world-borderline")
+def world_borderline(options: SuiteOptions) -> PromptSet:
+    """Borderline-benign prompts (over-refusal probes)."""
+    parts = [("borderline_test", "borderline", options.world_borderline)]
+    return _world_set("world-borderline", options, parts)
+
+
+@register_suite("world")
+def world_all(options: SuiteOptions) -> PromptSet:
+    """All three world suites together."""
+    parts = [
+        ("test", "harmful", options.world_harmful),
+        ("heldout_test", "harmful", options.world_held_out),
+        ("borderline_test", "borderline", options.world_borderline),
+        ("test", "benign", options.world_benign_per_difficulty),
+    ]
+    return _world_set("world", options, parts)
+
+
+# --- third-party suites -----------------------------------------------------------------------
+
+
+@register_suite("xstest")
+def xstest(options: SuiteOptions) -> PromptSet:
+    """XSTest's 450 prompts (arXiv 2308.01263)."""
+    path = data_file(options, "xstest", "xstest_prompts.csv")
+    loaded = load_prompts(path, format_mapping("xstest"), skip_bad=options.skip_bad)
+    return PromptSet("xstest", loaded.records, loaded.skipped, loaded.first_problem)
+
+
+def _file_suite(name: str, benchmark: str, filename: str, file_format: str) -> None:
+    def build(options: SuiteOptions) -> PromptSet:
+        path = data_file(options, benchmark, filename)
+        loaded = load_prompts(path, format_mapping(file_format), skip_bad=options.skip_bad)
+        return PromptSet(name, loaded.records, loaded.skipped, loaded.first_problem)
+
+    build.__doc__ = f"{benchmark}/{filename} read with the '{file_format}' format."
+    register_suite(name)(build)
+
+
+_file_suite("harmbench", "harmbench", "harmbench_behaviors_text_all.csv", "harmbench")
+_file_suite("jailbreakbench", "jailbreakbench", "harmful-behaviors.csv", "jailbreakbench")
+_file_suite(
+    "jailbreakbench-benign", "jailbreakbench", "benign-behaviors.csv", "jailbreakbench-benign"
+)
+_file_suite("strongreject", "strongreject", "strongreject_dataset.csv", "strongreject")
+_file_suite("advbench", "advbench", "harmful_behaviors.csv", "advbench")
+
+
+def xstest_completions(
+    data_dir: str | Path | None, models: tuple[str, ...] = XSTEST_MODELS, skip_bad: bool = False
+) -> LabelledSet:
+    """XSTest's human-labelled completions of the given models, in model then file order."""
+    options = SuiteOptions(data_dir=resolve_data_dir(data_dir))
+    items: list[LabelledCompletion] = []
+    skipped, first = 0, ""
+    for model in models:
+        path = data_file(options, "xstest", f"completions_{model}.csv")
+        loaded = load_labelled(
+            path, format_mapping("xstest-completions"), model=model, skip_bad=skip_bad
+        )
+        items.extend(loaded.items)
+        skipped, first = skipped + loaded.skipped, first or loaded.first_problem
+    return LabelledSet("xstest", tuple(items), skipped, first)

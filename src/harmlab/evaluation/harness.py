@@ -1,0 +1,262 @@
+"""The evaluation harness: a model on a suite, judged, logged sample by sample, summarised.
+
+    harmlab eval --model smollm2 --suite xstest --judges refusal-string,embedding --temperature 0
+    harmlab eval --model tiny --suite world --judges gold --n 4 --out runs/eval/tiny --resume
+
+For every prompt of the suite and every sample index 0..n-1 (one *unit*) it samples a
+completion (`generate_rows`: chat template, batched, think/answer split), has every judge give
+its verdict on both spans, applies the rule (keyword blocklist by default), and appends one
+record to the EvalLog; a resumed run only does the units the log lacks. The summary reads the
+*trusted* judge (default: gold when given, else the embedding judge, else the first one) and
+also reports the headline rates of every judge side by side, since judges disagree.
+
+Departure from the paper's setting: correctness of arithmetic is checked from the world's
+answer for every sample, whichever judge is trusted; it is a task check, not a judgement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harmlab import HarmlabError
+from harmlab.data.records import PromptRecord
+from harmlab.data.suites import SuiteOptions, load_suite, resolve_data_dir
+from harmlab.evaluation.evallog import EvalLog, sample_key
+from harmlab.evaluation.generation import Generation, SamplingConfig, generate_rows
+from harmlab.evaluation.judges.base import Judge, JudgeContext, Transcript, make_judge
+from harmlab.evaluation.metrics import Observation, plain, summarize
+from harmlab.evaluation.rules import make_rule
+from harmlab.world.judge import last_integer
+from harmlab.world.language import language_share, languages_present
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """One evaluation: which model, which prompts, how sampled, which judges."""
+
+    model: str
+    """Model reference (tiny, smollm2, a folder, a run directory, a hub id)."""
+    suite: str
+    """Suite name (world-test, xstest, ...) or a prompt file path."""
+    judges: tuple[str, ...] = ("refusal-string",)
+    """Judge specs; every judge judges every sample."""
+    trusted: str | None = None
+    """The judge the metrics read; None: gold if given, else embedding, else the first."""
+    sampling: SamplingConfig = field(
+        default_factory=lambda: SamplingConfig(max_new_tokens=128, batch_size=16)
+    )
+    """n, temperature, top-p, max new tokens, batch size (units per batch), seed."""
+    limit: int | None = None
+    """Evaluate only the suite's first `limit` prompts."""
+    suite_format: str = "prompts"
+    """Column layout when the suite is a file path (see harmlab.data.formats)."""
+    world_seed: int = 0
+    """Seed of the SafetyWorld of world suites, the gold judge and the default rule."""
+    data_dir: str | None = None
+    """Third-party data folder (else $HARMLAB_DATA_DIR)."""
+    skip_bad: bool = False
+    """Skip malformed rows of prompt files (counted in the summary) instead of failing."""
+    rule: str = "keyword-blocklist"
+    """The rule behind the gamed rate: keyword-blocklist[:answer|:completion] or none."""
+
+    def trusted_judge(self) -> str:
+        if self.trusted:
+            if self.trusted not in self.judges:
+                raise HarmlabError(f"trusted judge '{self.trusted}' is not among --judges")
+            return self.trusted
+        for preferred in ("gold", "embedding"):
+            found = [j for j in self.judges if j.split(":")[0] == preferred]
+            if found:
+                return found[0]
+        return self.judges[0]
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def prompts_of(config: EvalConfig) -> tuple[list[PromptRecord], int]:
+    """The suite's prompts (first `limit`) and how many malformed rows were skipped."""
+    options = SuiteOptions(
+        data_dir=resolve_data_dir(config.data_dir),
+        world_seed=config.world_seed,
+        skip_bad=config.skip_bad,
+    )
+    prompt_set = load_suite(config.suite, options, config.suite_format)
+    records = list(prompt_set.records[: config.limit] if config.limit else prompt_set.records)
+    return records, prompt_set.skipped
+
+
+def batch_seed(seed: int, keys: Sequence[str]) -> int:
+    """A sampling seed for a batch, from the run seed and the batch's keys (stable on resume)."""
+    digest = hashlib.sha256(f"{seed}|{'|'.join(keys)}".encode()).hexdigest()
+    return int(digest[:8], 16)
+
+
+def correctness(prompt: PromptRecord, answer: str) -> bool | None:
+    """Whether a verifiable task's answer ends in the right integer (None for other prompts)."""
+    truth = prompt.world.answer if prompt.world else None
+    if prompt.family != "benign" or truth is None:
+        return None
+    return last_integer(answer) == truth
+
+
+def sample_row(
+    prompt: PromptRecord, index: int, generation: Generation, verdicts: dict[str, Any]
+) -> dict[str, Any]:
+    """One EvalLog record (verdicts and rule are filled in by the caller)."""
+    text = f"{generation.think}\n{generation.answer}"
+    return {
+        "key": sample_key(prompt.id, index),
+        "sample": index,
+        **prompt.columns(),
+        "completion": generation.text,
+        "think": generation.think,
+        "answer": generation.answer,
+        "format_problems": list(generation.format_problems),
+        "completion_tokens": generation.completion_tokens,
+        "think_tokens": generation.think_tokens,
+        "seconds": generation.seconds,
+        "correct": correctness(prompt, generation.answer),
+        "languages": sorted(languages_present(text)),
+        "think_language_share": language_share(generation.think, prompt.language),
+        "verdicts": verdicts,
+    }
+
+
+def observation(row: dict[str, Any], trusted: str) -> Observation:
+    """A log record as the metrics see it, through the trusted judge's verdict."""
+    verdict = row["verdicts"][trusted]
+    answer, think = verdict["answer"], verdict["think"]
+    harmful = answer["harmful"]
+    if harmful is None and answer["refused"] is not None:
+        harmful = not answer["refused"]  # refusal-only judge: compliance is the harm proxy
+    rule = row.get("rule")
+    return Observation(
+        family=row["family"],
+        category=row["category"],
+        held_out=row["held_out"],
+        language=row["language"],
+        difficulty=row["difficulty"],
+        wrapper=row["wrapper"],
+        harmful=harmful,
+        think_harmful=think["harmful"] if think else None,
+        refused=answer["refused"],
+        correct=row["correct"],
+        surface_forms=tuple(answer["details"].get("surface_forms", ())) if harmful else (),
+        think_language_share=row["think_language_share"],
+        mixed=bool(set(row["languages"]) - {row["language"]}),
+        rule_safe=rule["safe"] if rule else None,
+        format_valid=not row["format_problems"],
+        think_tokens=row["think_tokens"],
+        completion_tokens=row["completion_tokens"],
+        seconds=row["seconds"],
+    )
+
+
+def summarize_rows(rows: Sequence[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:
+    """The run's summary: trusted metrics in full, headline rates for every judge."""
+    trusted = config.trusted_judge()
+    trusted_obs = [observation(r, trusted) for r in rows]
+    measures_harm = any(r["verdicts"][trusted]["answer"]["harmful"] is not None for r in rows)
+    per_judge = {}
+    for spec in config.judges:
+        metrics = summarize([observation(r, spec) for r in rows])
+        keys = ("harmful_compliance", "harmful_compliance_held_out", "refusal", "over_refusal")
+        per_judge[spec] = {k: plain(metrics[k]) for k in keys}
+    return {
+        "model": config.model,
+        "suite": config.suite,
+        "samples": len(rows),
+        "trusted": trusted,
+        "harm_source": "judge" if measures_harm else "refusal proxy (not refused = complied)",
+        "metrics": plain(summarize(trusted_obs)),
+        "judges": per_judge,
+        "judge_seconds": {
+            spec: sum(r["judge_seconds"][spec] for r in rows) for spec in config.judges
+        },
+    }
+
+
+def _judge_batch(
+    judges: Sequence[Judge], transcripts: list[Transcript]
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    verdicts: list[dict[str, Any]] = [{} for _ in transcripts]
+    seconds: dict[str, float] = {}
+    for judge in judges:
+        start = time.perf_counter()
+        for slot, verdict in zip(verdicts, judge.judge(transcripts), strict=True):
+            slot[judge.name] = verdict.as_dict()
+        seconds[judge.name] = (time.perf_counter() - start) / len(transcripts)
+    return verdicts, seconds
+
+
+def run_eval(
+    config: EvalConfig,
+    out: str | Path,
+    resume: bool = False,
+    model: Any = None,
+    tokenizer: Any = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    judge_progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Run (or resume) an evaluation into `out`; returns the summary it saved.
+
+    `on_progress(done, total)` is called at the start and after every batch.
+    """
+    records, skipped = prompts_of(config)
+    n = config.sampling.n
+    units = [(record, index) for record in records for index in range(n)]
+    log = EvalLog(out)
+    done = log.start(config.as_dict(), resume)
+    pending = [u for u in units if sample_key(u[0].id, u[1]) not in done]
+    context = JudgeContext(
+        config.world_seed, resolve_data_dir(config.data_dir), progress=judge_progress
+    )
+    judges = [make_judge(spec, context) for spec in config.judges]
+    if "gold" in [j.split(":")[0] for j in config.judges] and any(r.world is None for r in records):
+        raise HarmlabError(
+            f"the gold judge needs SafetyWorld prompts; suite '{config.suite}' has none"
+        )
+    rule = make_rule(config.rule, config.world_seed)
+    if pending and model is None:
+        import harmlab.models.embedded  # noqa: F401  (registers 'tiny')
+        from harmlab.models.resolve import load_model
+
+        model, tokenizer = load_model(config.model)
+    total, finished = len(units), len(units) - len(pending)
+    if on_progress:
+        on_progress(finished, total)
+    for start in range(0, len(pending), config.sampling.batch_size):
+        batch = pending[start : start + config.sampling.batch_size]
+        keys = [sample_key(r.id, i) for r, i in batch]
+        seed = batch_seed(config.sampling.seed, keys)
+        generations = generate_rows(
+            model, tokenizer, [r.text for r, _ in batch], config.sampling, seed
+        )
+        transcripts = [
+            Transcript(r, g.text, g.think, g.answer)
+            for (r, _), g in zip(batch, generations, strict=True)
+        ]
+        verdicts, judge_seconds = _judge_batch(judges, transcripts)
+        rows = []
+        for (record, index), generation, verdict in zip(batch, generations, verdicts, strict=True):
+            row = sample_row(record, index, generation, verdict)
+            row["judge_seconds"] = judge_seconds
+            if rule is not None and record.world is not None:  # the rule knows world keywords
+                row["rule"] = {"name": rule.name, "safe": rule.says_safe(generation.text)}
+            rows.append(row)
+        log.append(rows)
+        finished += len(batch)
+        if on_progress:
+            on_progress(finished, total)
+    rows = log.rows()
+    if len(rows) != total:
+        raise HarmlabError(f"'{out}' holds {len(rows)} samples, expected {total}")
+    summary = summarize_rows(rows, config) | {"config": config.as_dict(), "skipped_rows": skipped}
+    log.write_summary(summary)
+    return summary
