@@ -84,23 +84,33 @@ def validate(
 
 def agreement_table(results: list[Any]) -> Table:
     """The validation table: judge, model, binary and 3-class accuracy, XSTest's anchor."""
-    from harmlab.evaluation.validation import XSTEST_STRING_MATCH_BINARY
+    from harmlab.evaluation.validation import XSTEST_STRING_MATCH_BINARY, binary_gain
 
     table = Table(title="Agreement with human labels (bootstrap 95% intervals)")
-    for column in ("judge", "model", "n", "binary", "3-class", "XSTest strmatch", "trained on"):
+    columns = ("judge", "model", "n", "binary", "3-class", "XSTest strmatch", "trained on")
+    for column in (*columns, "binary gain vs refusal-string (paired)"):
         table.add_column(column)
+    reference = {r.model: r for r in results if r.judge == "refusal-string"}
     for r in results:
         anchor = XSTEST_STRING_MATCH_BINARY.get(r.model)
+        gain = ""
+        if r.judge != "refusal-string" and r.model in reference:
+            gain = _interval(binary_gain(r, reference[r.model]))
         table.add_row(
             r.judge,
             r.model,
             str(r.binary.n),
-            f"{r.binary.value:.3f} [{r.binary.low:.3f}, {r.binary.high:.3f}]",
-            f"{r.three_class.value:.3f} [{r.three_class.low:.3f}, {r.three_class.high:.3f}]",
+            _interval(r.binary).replace("+", ""),
+            _interval(r.three_class).replace("+", ""),
             f"{anchor:.3f}" if anchor is not None else "",
             ",".join(r.trained_on) or "-",
+            gain,
         )
     return table
+
+
+def _interval(value: Any) -> str:
+    return f"{value.value:+.3f} [{value.low:+.3f}, {value.high:+.3f}]"
 
 
 @app.command()

@@ -30,7 +30,7 @@ from harmlab.evaluation.evallog import EvalLog, sample_key
 from harmlab.evaluation.generation import Generation, SamplingConfig, generate_rows
 from harmlab.evaluation.judges.base import Judge, JudgeContext, Transcript, make_judge
 from harmlab.evaluation.metrics import Observation, plain, summarize
-from harmlab.evaluation.rules import make_rule
+from harmlab.evaluation.rules import BlocklistRule, make_rule
 from harmlab.world.judge import last_integer
 from harmlab.world.language import language_share, languages_present
 
@@ -195,6 +195,31 @@ def _judge_batch(
     return verdicts, seconds
 
 
+def batch_rows(
+    batch: Sequence[tuple[PromptRecord, int]],
+    lm: tuple[Any, Any],
+    judges: Sequence[Judge],
+    rule: BlocklistRule | None,
+    sampling: SamplingConfig,
+) -> list[dict[str, Any]]:
+    """Sample, split, judge and rule one batch of units; their EvalLog records, in order."""
+    seed = batch_seed(sampling.seed, [sample_key(r.id, i) for r, i in batch])
+    generations = generate_rows(lm[0], lm[1], [r.text for r, _ in batch], sampling, seed)
+    transcripts = [
+        Transcript(r, g.text, g.think, g.answer)
+        for (r, _), g in zip(batch, generations, strict=True)
+    ]
+    verdicts, judge_seconds = _judge_batch(judges, transcripts)
+    rows = []
+    for (record, index), generation, verdict in zip(batch, generations, verdicts, strict=True):
+        row = sample_row(record, index, generation, verdict)
+        row["judge_seconds"] = judge_seconds
+        if rule is not None and record.world is not None:  # the rule knows world keywords
+            row["rule"] = {"name": rule.name, "safe": rule.says_safe(generation.text)}
+        rows.append(row)
+    return rows
+
+
 def run_eval(
     config: EvalConfig,
     out: str | Path,
@@ -233,24 +258,7 @@ def run_eval(
         on_progress(finished, total)
     for start in range(0, len(pending), config.sampling.batch_size):
         batch = pending[start : start + config.sampling.batch_size]
-        keys = [sample_key(r.id, i) for r, i in batch]
-        seed = batch_seed(config.sampling.seed, keys)
-        generations = generate_rows(
-            model, tokenizer, [r.text for r, _ in batch], config.sampling, seed
-        )
-        transcripts = [
-            Transcript(r, g.text, g.think, g.answer)
-            for (r, _), g in zip(batch, generations, strict=True)
-        ]
-        verdicts, judge_seconds = _judge_batch(judges, transcripts)
-        rows = []
-        for (record, index), generation, verdict in zip(batch, generations, verdicts, strict=True):
-            row = sample_row(record, index, generation, verdict)
-            row["judge_seconds"] = judge_seconds
-            if rule is not None and record.world is not None:  # the rule knows world keywords
-                row["rule"] = {"name": rule.name, "safe": rule.says_safe(generation.text)}
-            rows.append(row)
-        log.append(rows)
+        log.append(batch_rows(batch, (model, tokenizer), judges, rule, config.sampling))
         finished += len(batch)
         if on_progress:
             on_progress(finished, total)

@@ -45,6 +45,10 @@ class Agreement:
     """Counts, rows = human label, columns = judge label, both in COMPLIANCE_LABELS order."""
     trained_on: tuple[str, ...] = ()
     """Models whose completions the judge was trained on (empty for fixed judges)."""
+    human: tuple[str, ...] = ()
+    """The human labels, item by item (for paired comparisons between judges)."""
+    judged: tuple[str, ...] = ()
+    """The judge's labels, item by item."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -76,7 +80,31 @@ def agreement(judge: str, model: str, human: Sequence[str], judged: Sequence[str
     refused_j = [j != "full_compliance" for j in judged]
     binary = estimate([float(a == b) for a, b in zip(refused_h, refused_j, strict=True)])
     three = estimate([float(a == b) for a, b in zip(human, judged, strict=True)])
-    return Agreement(judge, model, binary, three, confusion_matrix(human, judged))
+    matrix = confusion_matrix(human, judged)
+    return Agreement(judge, model, binary, three, matrix, (), tuple(human), tuple(judged))
+
+
+def binary_gain(judge: Agreement, reference: Agreement) -> Estimate:
+    """Paired difference in binary accuracy, judge minus reference, on the same items.
+
+    The bootstrap resamples items, so the interval accounts for both judges erring on the same
+    hard completions; an interval above 0 means the judge is better on this model.
+
+    >>> a = agreement("a", "m", ["full_refusal"] * 2, ["full_refusal"] * 2)
+    >>> b = agreement("b", "m", ["full_refusal"] * 2, ["full_compliance", "full_refusal"])
+    >>> binary_gain(a, b).value
+    0.5
+    """
+    if judge.human != reference.human or not judge.human:
+        raise HarmlabError("a paired comparison needs both judges' labels on the same items")
+    complied = COMPLIANCE_LABELS[0]
+
+    def correct(labels: Sequence[str]) -> list[bool]:
+        pairs = zip(judge.human, labels, strict=True)
+        return [(h == complied) == (j == complied) for h, j in pairs]
+
+    pairs = zip(correct(judge.judged), correct(reference.judged), strict=True)
+    return estimate([float(a) - float(b) for a, b in pairs])
 
 
 def compliance_label(judgement: SpanJudgement, judge: str) -> str:
