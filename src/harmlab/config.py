@@ -34,9 +34,7 @@ class ConfigError(HarmlabError):
     """A config file or override that does not match its schema."""
 
 
-def load_config(
-    cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()
-) -> T:
+def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
     """An instance of dataclass `cls` from a YAML file (optional) and `key=value` overrides."""
     source = str(path) if path is not None else "<defaults>"
     raw: dict[str, Any] = {}

@@ -29,6 +29,7 @@ app = typer.Typer(
 )
 app.add_typer(world.app, name="world")
 models.register(app)
+train.register(app)
 evaluate.register(app)
 judge.register(app)
 

@@ -19,7 +19,7 @@ import importlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from harmlab import HarmlabError
 from harmlab.config import ConfigError, build
@@ -79,7 +79,8 @@ def lookup(name: str) -> RewardEntry:
     if _DOTTED.match(name):
         module_name, attribute = name.split(":")
         try:
-            return getattr(importlib.import_module(module_name), attribute)  # type: ignore[no-any-return]
+            found: RewardEntry = getattr(importlib.import_module(module_name), attribute)
+            return found
         except (ImportError, AttributeError) as error:
             raise HarmlabError(f"reward '{name}' names nothing importable: {error}") from error
     valid = ", ".join(sorted(REWARDS))
@@ -92,18 +93,20 @@ def build_reward(spec: RewardSpec) -> RewardFunction:
     source = f"reward '{spec.name}'"
     if isinstance(entry, type) and dataclasses.is_dataclass(entry):
         try:
-            return build(entry, dict(spec.params), source=source, where="params")  # type: ignore[no-any-return]
+            built = build(entry, dict(spec.params), source=source, where="params")
+            return cast(RewardFunction, built)
         except ConfigError:
             raise
         except HarmlabError as error:
             raise HarmlabError(f"{source}: {error}") from error
     if isinstance(entry, type):
-        return entry(**spec.params)  # type: ignore[no-any-return]
+        made: RewardFunction = entry(**spec.params)
+        return made
     if spec.params:
         raise HarmlabError(f"{source} takes no params, got: {', '.join(spec.params)}")
     if not callable(entry):
         raise HarmlabError(f"{source} is not callable")
-    return entry  # type: ignore[no-any-return]
+    return entry
 
 
 def build_rewards(specs: Sequence[RewardSpec]) -> tuple[list[RewardFunction], list[float]]:
