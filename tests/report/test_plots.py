@@ -30,3 +30,11 @@ def test_comparison_and_pareto_figures_render() -> None:
     assert _size(comparison_figure(table, ["harmful", "accuracy"], "E2"))[0] > 100
     figure = pareto_figure(["a", "b"], [1e9, 2e9], [0.1, 0.3], [0, 1], "E5")
     assert figure.caption == "E5" and _size(figure)[0] > 100
+
+
+def test_series_figure_has_one_panel_per_metric() -> None:
+    from harmlab.report.plots import series_figure
+
+    lines = {"rl": ([0, 5], [0.2, 0.4]), "hybrid": ([0, 5], [0.9, 0.95])}
+    width, height = _size(series_figure({"format": lines, "mixing": lines}, "E3"))
+    assert width > 1.5 * height

@@ -19,7 +19,7 @@ from typing import Annotated
 import typer
 
 from harmlab import HarmlabError, allow_network
-from harmlab.cli import evaluate, judge, models, world
+from harmlab.cli import evaluate, judge, models, reproduce, train, world
 from harmlab.cli.common import error_console
 
 app = typer.Typer(
@@ -29,9 +29,10 @@ app = typer.Typer(
 )
 app.add_typer(world.app, name="world")
 models.register(app)
-train.register(app)
 evaluate.register(app)
 judge.register(app)
+train.register(app)
+reproduce.register(app)
 
 
 @app.callback()

@@ -77,10 +77,7 @@ def plan_arm(
         stage = Stage(kind, config, seed=seed, inputs=upstream[-1:])
         planned.append(PlannedStage(stage, kind, path, every))
         upstream = (*upstream, stage)
-    settings = asdict(experiment.eval)
-    if quick:
-        settings["limit"] = experiment.quick.eval_limit
-    eval_config = {"settings": settings, "base": base_key}
+    eval_config = {"settings": asdict(experiment.eval), "base": base_key}
     evaluation = Stage("eval", eval_config, seed=seed, inputs=upstream[-1:])
     planned.append(PlannedStage(evaluation, "eval", None, ()))
     return planned, ArmRun(experiment.id, arm.name, seed, upstream, evaluation)

@@ -5,9 +5,10 @@
 An experiment compares *arms*. An arm is a training recipe: nothing (the base model), a
 cold-start SFT stage, a GRPO stage, or SFT then GRPO, each from a training config of `configs/`
 plus `key=value` overrides (the same syntax as `harmlab train`). Every arm is evaluated on
-SafetyWorld's test, held-out and borderline prompts with the gold judge and the keyword rule.
-Quick mode applies the experiment's `quick` overrides (fewer steps, fewer probes) on top; it is
-a smoke run of the same recipe, never a different one.
+SafetyWorld's `world` suite (test, held-out and borderline prompts and arithmetic) with the gold
+judge and the keyword rule. Quick mode applies the experiment's `quick` overrides (fewer steps,
+fewer probes) on top; it is a smaller run of the same recipe, never a different one, and it
+evaluates on the same suite.
 """
 
 from __future__ import annotations
@@ -48,8 +49,6 @@ class EvalSettings:
     """Generation budget per completion."""
     temperature: float = 1.0
     """Sampling temperature (1.0: the policy's own distribution)."""
-    limit: int | None = None
-    """Prompts per suite (None: the whole suite)."""
 
 
 @dataclass(frozen=True)
@@ -58,8 +57,6 @@ class QuickSettings:
 
     sft_overrides: list[str] = field(default_factory=list)
     grpo_overrides: list[str] = field(default_factory=list)
-    eval_limit: int | None = 48
-    """Prompts per suite in quick mode."""
 
 
 @dataclass(frozen=True)

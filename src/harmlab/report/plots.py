@@ -99,3 +99,19 @@ def pareto_figure(
     ax.set_xscale("symlog")
     ax.grid(alpha=0.3)
     return Figure.from_matplotlib(fig, caption)
+
+
+Series = tuple[Sequence[float], Sequence[float]]
+"""(steps, values) of one monitored metric."""
+
+
+def series_figure(panels: Mapping[str, Mapping[str, Series]], caption: str) -> Figure:
+    """One panel per metric title, one line per run label, all over training steps."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.0), squeeze=False)
+    for ax, (title, lines) in zip(axes[0], panels.items(), strict=True):
+        for label, (steps, values) in lines.items():
+            ax.plot(steps, values, marker=".", label=label)
+        ax.set(title=title, xlabel="step")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    return Figure.from_matplotlib(fig, caption)

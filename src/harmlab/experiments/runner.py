@@ -1,0 +1,142 @@
+"""`harmlab reproduce`: pretrain, train every arm, evaluate it, and write the report.
+
+    harmlab reproduce --quick                  # 1 seed, each experiment's quick overrides
+    harmlab reproduce --only E1,E3 --seeds 3   # full recipe, intervals across 3 seeds
+
+Each planned stage (see `plan`) runs inside its own folder of the stage store and is reused
+when it already completed with the same inputs; a stage killed half-way resumes from its last
+checkpoint (training) or its last logged sample (evaluation). Training stages call the same
+functions as `harmlab train`, with the start model, output folder and seed set by the plan;
+evaluation stages call the same harness as `harmlab eval` on the `world` suite, gold-judged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harmlab.experiments.plan import ArmRun, PlannedStage, plan
+from harmlab.experiments.spec import ExperimentConfig, select, shipped_experiments
+from harmlab.experiments.stages import StageResult, StageStore
+
+STAGE_FOLDERS = {"sft": "run", "grpo": "run", "eval": "eval"}
+
+
+@dataclass(frozen=True)
+class ReproduceOptions:
+    """What `harmlab reproduce` was asked for."""
+
+    quick: bool = False
+    """Apply each experiment's quick overrides (a smaller run of the same recipe)."""
+    only: str | None = None
+    """Comma-separated experiment ids (None: all)."""
+    seeds: int | None = None
+    """Seeds per arm (None: 1 in quick mode, 3 otherwise)."""
+    out: Path = Path("runs/reproduce")
+    """Where stages and the report are written."""
+    world_seed: int = 0
+    """The SafetyWorld (and its base model) every experiment runs in."""
+
+    @property
+    def seed_count(self) -> int:
+        return self.seeds if self.seeds is not None else (1 if self.quick else 3)
+
+
+@dataclass
+class ReproduceResult:
+    """What ran: the plan, each stage's result, and where the arm results are."""
+
+    experiments: list[ExperimentConfig]
+    runs: list[ArmRun]
+    results: dict[str, StageResult] = field(default_factory=dict)
+    base_model: Path = Path()
+    world_seed: int = 0
+
+    def folder(self, stage_key: str) -> Path:
+        return self.results[stage_key].folder
+
+
+StageHook = Callable[[int, int, PlannedStage], None]
+"""Called before each stage with (index, total, stage): the CLI's progress display."""
+
+
+def run_stages(options: ReproduceOptions, on_stage: StageHook | None = None) -> ReproduceResult:
+    """Plan and run (or reuse) every stage of the selected experiments."""
+    from harmlab.models.embedded import ensure_tiny_model
+
+    experiments = select(shipped_experiments(), options.only)
+    base = ensure_tiny_model(options.world_seed)
+    stages, runs = plan(experiments, options.seed_count, options.quick, base_key=base.name)
+    store = StageStore(options.out / "stages")
+    outcome = ReproduceResult(experiments, runs, base_model=base, world_seed=options.world_seed)
+    for index, item in enumerate(stages):
+        if on_stage is not None:
+            on_stage(index, len(stages), item)
+        work = _stage_work(item, _start_model(item, outcome, base), options)
+        outcome.results[item.stage.key] = store.run(item.stage, work)
+    return outcome
+
+
+def _stage_work(
+    item: PlannedStage, start: str, options: ReproduceOptions
+) -> Callable[[Path], None]:
+    def work(folder: Path) -> None:
+        run_stage(item, folder, start, options)
+
+    return work
+
+
+def _start_model(item: PlannedStage, outcome: ReproduceResult, base: Path) -> str:
+    """The model a stage starts from: the upstream training stage's final model, or the base."""
+    if not item.stage.inputs:
+        return str(base)
+    return str(outcome.folder(item.stage.inputs[-1].key) / "run" / "final")
+
+
+def run_stage(item: PlannedStage, folder: Path, start: str, options: ReproduceOptions) -> None:
+    """Do one stage's work inside its folder (resuming what an interrupted attempt left)."""
+    if item.kind == "eval":
+        _evaluate(item, folder, start, options)
+    else:
+        _train(item, folder, start)
+
+
+def _train(item: PlannedStage, folder: Path, start: str) -> None:
+    from harmlab.config import load_config
+    from harmlab.training.config import GRPORunConfig, SFTRunConfig
+    from harmlab.training.grpo import train_grpo
+    from harmlab.training.sft import train_sft
+
+    run = folder / STAGE_FOLDERS[item.kind]
+    resume = (run / "config.yaml").is_file()
+    placed = [f"model={start}", f"output_dir={run}", f"seed={item.stage.seed}"]
+    if item.kind == "sft":
+        sft = load_config(SFTRunConfig, item.config_file, [*item.overrides, *placed])
+        train_sft(sft, resume=resume)
+    else:
+        grpo = load_config(GRPORunConfig, item.config_file, [*item.overrides, *placed, "sft=null"])
+        train_grpo(grpo, resume=resume)
+
+
+def _evaluate(item: PlannedStage, folder: Path, start: str, options: ReproduceOptions) -> None:
+    from harmlab.evaluation.generation import SamplingConfig
+    from harmlab.evaluation.harness import EvalConfig, run_eval
+
+    settings: dict[str, Any] = dict(item.stage.config["settings"])
+    sampling = SamplingConfig(
+        n=settings["samples_per_prompt"],
+        temperature=settings["temperature"],
+        max_new_tokens=settings["max_new_tokens"],
+        seed=item.stage.seed,
+    )
+    config = EvalConfig(
+        model=start,
+        suite="world",
+        judges=("gold",),
+        sampling=sampling,
+        world_seed=options.world_seed,
+    )
+    out = folder / STAGE_FOLDERS["eval"]
+    run_eval(config, out, resume=(out / "samples.jsonl").is_file())
