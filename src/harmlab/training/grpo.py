@@ -84,6 +84,8 @@ def sft_start(config: GRPORunConfig, on_record: RecordHook | None = None) -> str
     if config.sft is None:
         return config.model
     sft_config = load_config(SFTRunConfig, config.sft)
+    if sft_config.threads is None:
+        sft_config.threads = config.threads  # one machine, one thread setting for both stages
     run = RunDir(Path(sft_config.output_dir).expanduser())
     if not (run.final / "config.json").is_file():
         partial = run.path.is_dir() and (run.path / "config.yaml").is_file()

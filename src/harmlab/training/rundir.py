@@ -32,6 +32,9 @@ from harmlab import HarmlabError
 from harmlab.config import config_differences, config_to_yaml, read_yaml_mapping
 from harmlab.files import atomic_write_json, atomic_write_text
 
+RESUME_FREE = ("threads",)
+"""Config keys a resumed run may change: they affect speed, not results."""
+
 PACKAGES = ("harmlab", "torch", "transformers", "trl", "peft", "datasets", "accelerate")
 
 
@@ -135,7 +138,7 @@ class RunDir:
         from harmlab.config import build
 
         previous = build(type(config), read_yaml_mapping(saved), source=str(saved))
-        changed = config_differences(previous, config)
+        changed = [k for k in config_differences(previous, config) if k not in RESUME_FREE]
         if changed:
             raise HarmlabError(f"--resume with a different config; changed: {', '.join(changed)}")
         checkpoints = self.checkpoints()
