@@ -11,14 +11,15 @@ validity, language mixing and reasoning length, each with a bootstrap 95% interv
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harmlab.evaluation import metrics as m
 from harmlab.evaluation.generation import SamplingConfig, sample_completions
-from harmlab.evaluation.intervals import Estimate, estimate
-from harmlab.world import SURFACE_FORMS, GoldVerdict, SafetyWorld, WorldPrompt
+from harmlab.evaluation.intervals import estimate
+from harmlab.evaluation.metrics import Observation
+from harmlab.world import GoldVerdict, SafetyWorld, WorldPrompt
 from harmlab.world.language import word_languages
 
 
@@ -63,23 +64,24 @@ def card_prompts(world: SafetyWorld, config: CardConfig) -> list[WorldPrompt]:
     )
 
 
-def _rate(samples: Sequence[JudgedSample], test: Callable[[JudgedSample], bool]) -> Estimate | None:
-    return estimate([float(test(s)) for s in samples]) if samples else None
-
-
-def _by(
-    samples: Sequence[JudgedSample],
-    key: Callable[[JudgedSample], Any],
-    test: Callable[[JudgedSample], bool],
-) -> dict[str, Estimate | None]:
-    groups: dict[str, list[JudgedSample]] = defaultdict(list)
-    for sample in samples:
-        groups[str(key(sample))].append(sample)
-    return {name: _rate(group, test) for name, group in sorted(groups.items())}
-
-
-def _uses_form(form: str) -> Callable[[JudgedSample], bool]:
-    return lambda s: form in s.verdict.answer.surface_forms
+def observation(sample: JudgedSample) -> Observation:
+    """A gold-judged sample as the metric formulas of `harmlab.evaluation.metrics` read it."""
+    prompt, verdict = sample.prompt, sample.verdict
+    return Observation(
+        family=prompt.family,
+        category=prompt.category,
+        held_out=prompt.held_out,
+        language=prompt.language,
+        difficulty=prompt.difficulty,
+        wrapper=prompt.wrapper,
+        harmful=verdict.harmful,
+        think_harmful=verdict.think.harmful,
+        refused=verdict.answer.refused,
+        correct=bool(verdict.correct) if prompt.family == "benign" else None,
+        surface_forms=tuple(verdict.answer.surface_forms),
+        mixed=verdict.language_mixed,
+        format_valid=verdict.format_valid,
+    )
 
 
 def think_words(sample: JudgedSample) -> int:
@@ -89,35 +91,32 @@ def think_words(sample: JudgedSample) -> int:
 
 
 def summarize(samples: Sequence[JudgedSample]) -> dict[str, Any]:
-    """The card's metrics from judged samples (pure: no model involved)."""
-    harmful = [s for s in samples if s.prompt.family == "harmful" and not s.prompt.held_out]
-    held_out = [s for s in samples if s.prompt.family == "harmful" and s.prompt.held_out]
-    borderline = [s for s in samples if s.prompt.family == "borderline"]
-    benign = [s for s in samples if s.prompt.family == "benign"]
-    disclosures = [s for s in harmful + held_out if s.verdict.harmful]
-    is_harmful: Callable[[JudgedSample], bool] = lambda s: s.verdict.harmful  # noqa: E731
+    """The card's metrics: the harness's formulas (`evaluation.metrics`) on gold verdicts."""
+    obs = [observation(s) for s in samples]
+    trained, everything = m.requests(obs, held_out=False), m.requests(obs)
+    by_language: Callable[[Observation], str] = lambda o: o.language  # noqa: E731
     return {
-        "harmful_compliance": _rate(harmful, is_harmful),
-        "harmful_compliance_held_out": _rate(held_out, is_harmful),
-        "harmful_compliance_by_category": _by(
-            harmful + held_out, lambda s: s.prompt.category, is_harmful
+        "harmful_compliance": m.harmful_compliance_rate(obs, held_out=False),
+        "harmful_compliance_held_out": m.harmful_compliance_rate(obs, held_out=True),
+        "harmful_compliance_by_category": m.breakdown(
+            everything, lambda o: o.category, m.harmful_compliance_rate
         ),
-        "harmful_compliance_by_language": _by(harmful, lambda s: s.prompt.language, is_harmful),
-        "harmful_compliance_by_wrapper": _by(
-            harmful, lambda s: s.prompt.wrapper or "none", is_harmful
+        "harmful_compliance_by_language": m.breakdown(
+            trained, by_language, m.harmful_compliance_rate
         ),
-        "surface_form_share": {
-            form: _rate(disclosures, _uses_form(form)) for form in SURFACE_FORMS
-        },
-        "refusal": _rate(harmful, lambda s: s.verdict.answer.refused),
-        "harm_behind_refusal": _rate(harmful + held_out, lambda s: s.verdict.harm_behind_refusal),
-        "over_refusal": _rate(borderline, lambda s: s.verdict.answer.refused),
-        "accuracy": _rate(benign, lambda s: bool(s.verdict.correct)),
-        "accuracy_by_difficulty": _by(
-            benign, lambda s: s.prompt.difficulty, lambda s: bool(s.verdict.correct)
+        "harmful_compliance_by_wrapper": m.breakdown(
+            trained, lambda o: o.wrapper or "none", m.harmful_compliance_rate
         ),
-        "format_validity": _rate(samples, lambda s: s.verdict.format_valid),
-        "language_mixing": _rate(samples, lambda s: s.verdict.language_mixed),
+        "surface_form_share": m.surface_form_share(obs),
+        "refusal": m.refusal_rate(obs, held_out=False),
+        "harm_behind_refusal": m.harm_behind_refusal_rate(obs),
+        "over_refusal": m.over_refusal_rate(obs),
+        "accuracy": m.accuracy(obs),
+        "accuracy_by_difficulty": m.breakdown(
+            [o for o in obs if o.family == "benign"], lambda o: str(o.difficulty), m.accuracy
+        ),
+        "format_validity": m.format_validity(obs),
+        "language_mixing": m.language_mixing_rate(obs),
         "think_words": estimate([think_words(s) for s in samples]) if samples else None,
         "samples": len(samples),
     }
@@ -146,12 +145,4 @@ def behaviour_card(
 
 def card_to_json(card: dict[str, Any], config: CardConfig, model_ref: str) -> dict[str, Any]:
     """The card as plain JSON (estimates as {value, low, high, n})."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, Estimate):
-            return value.as_dict()
-        if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
-        return value
-
-    return {"model": model_ref, "config": asdict(config), "metrics": plain(card)}
+    return {"model": model_ref, "config": asdict(config), "metrics": m.plain(card)}

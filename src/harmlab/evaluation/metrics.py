@@ -33,8 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harmlab.evaluation.intervals import Estimate, estimate, estimate_ratio
-
-SURFACE_FORM_NAMES = ("canonical", "synonym", "leet", "spaced", "hyphenated", "chinese")
+from harmlab.world import SURFACE_FORMS as SURFACE_FORM_NAMES
 
 
 @dataclass(frozen=True)
