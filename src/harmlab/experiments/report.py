@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
+from harmlab.evaluation.intervals import Estimate
 from harmlab.experiments.hacks import HACK_KINDS, hack_kinds
 from harmlab.experiments.pareto import pareto_front
 from harmlab.experiments.results import (
@@ -234,7 +235,7 @@ def _e5(arms: list[ArmResult]) -> tuple[list[str], list[Any]]:
             continue
         cost = arm.compute("train FLOPs")
         labels.append(arm.arm)
-        costs.append(cost.value if not isinstance(cost, float) else cost)
+        costs.append(cost.value if isinstance(cost, Estimate) else cost)
         gains.append(gain)
     front = pareto_front(costs, gains)
     names = ", ".join(labels[i] for i in front)

@@ -66,7 +66,11 @@ class SeedResult:
             s.get("compute/tokens_generated", 0) + s.get("compute/tokens_trained", 0)
             for s in self.training
         )
-        return {"train FLOPs": flops, "train seconds": seconds, "tokens": float(tokens)}
+        return {
+            "train FLOPs": float(flops),
+            "train seconds": float(seconds),
+            "tokens": float(tokens),
+        }
 
 
 @dataclass

@@ -38,6 +38,8 @@ class ReproduceOptions:
     """Where stages and the report are written."""
     world_seed: int = 0
     """The SafetyWorld (and its base model) every experiment runs in."""
+    base: str | None = None
+    """Model reference of the base model (None: the embedded tiny model, pretrained if missing)."""
 
     @property
     def seed_count(self) -> int:
@@ -62,13 +64,15 @@ StageHook = Callable[[int, int, PlannedStage], None]
 """Called before each stage with (index, total, stage): the CLI's progress display."""
 
 
-def run_stages(options: ReproduceOptions, on_stage: StageHook | None = None) -> ReproduceResult:
-    """Plan and run (or reuse) every stage of the selected experiments."""
-    from harmlab.models.embedded import ensure_tiny_model
-
-    experiments = select(shipped_experiments(), options.only)
-    base = ensure_tiny_model(options.world_seed)
-    stages, runs = plan(experiments, options.seed_count, options.quick, base_key=base.name)
+def run_stages(
+    options: ReproduceOptions,
+    on_stage: StageHook | None = None,
+    experiments: list[ExperimentConfig] | None = None,
+) -> ReproduceResult:
+    """Plan and run (or reuse) every stage of the selected (by default: shipped) experiments."""
+    experiments = select(experiments or shipped_experiments(), options.only)
+    base = _base_model(options)
+    stages, runs = plan(experiments, options.seed_count, options.quick, base_key=str(base))
     store = StageStore(options.out / "stages")
     outcome = ReproduceResult(experiments, runs, base_model=base, world_seed=options.world_seed)
     for index, item in enumerate(stages):
@@ -77,6 +81,17 @@ def run_stages(options: ReproduceOptions, on_stage: StageHook | None = None) -> 
         work = _stage_work(item, _start_model(item, outcome, base), options)
         outcome.results[item.stage.key] = store.run(item.stage, work)
     return outcome
+
+
+def _base_model(options: ReproduceOptions) -> Path:
+    """The base model's folder; its name (a content key for `tiny`) enters every stage key."""
+    import harmlab.models.embedded  # noqa: F401  (registers 'tiny')
+    from harmlab.models.embedded import ensure_tiny_model
+    from harmlab.models.resolve import resolve_model_path
+
+    if options.base is None:
+        return ensure_tiny_model(options.world_seed)
+    return Path(resolve_model_path(options.base)).resolve()
 
 
 def _stage_work(

@@ -1,0 +1,70 @@
+"""End to end on the micro model: every stage runs, the report renders, a rerun reuses all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harmlab.experiments.report import build_report
+from harmlab.experiments.runner import ReproduceOptions, run_stages
+from harmlab.experiments.spec import ArmConfig, EvalSettings, ExperimentConfig
+from harmlab.report import write_report
+
+SMALL_MONITOR = ["monitor.every=2", "monitor.probes_per_family=2", "monitor.max_new_tokens=24"]
+
+
+@pytest.fixture()
+def experiments(tmp_path: Path) -> list[ExperimentConfig]:
+    sft, grpo = tmp_path / "sft.yaml", tmp_path / "grpo.yaml"
+    sft.write_text(
+        "threads: 1\ndata: {size: 32}\n"
+        "train: {steps: 2, batch_size: 8, max_length: 96, save_every: 2}\n"
+    )
+    grpo.write_text(
+        "threads: 1\nprompts: {size: 16}\n"
+        "train: {steps: 2, prompts_per_step: 2, num_generations: 4, "
+        "max_completion_length: 24, save_every: 2}\n"
+    )
+    arms = [
+        ArmConfig("base"),
+        ArmConfig("sft", sft=str(sft), sft_overrides=SMALL_MONITOR),
+        ArmConfig(
+            "hybrid",
+            sft=str(sft),
+            sft_overrides=SMALL_MONITOR,
+            grpo=str(grpo),
+            grpo_overrides=SMALL_MONITOR,
+        ),
+    ]
+    tiny_eval = EvalSettings(max_new_tokens=24)
+    return [
+        ExperimentConfig("E1", "hacking", "q1", arms[2:], eval=tiny_eval),
+        ExperimentConfig("E2", "generalization", "q2", arms, eval=tiny_eval),
+        ExperimentConfig("E5", "cost", "q5", arms, eval=tiny_eval),
+    ]
+
+
+@pytest.mark.slow
+def test_reproduce_runs_every_stage_once_and_reports(
+    micro_model: Path, experiments: list[ExperimentConfig], tmp_path: Path
+) -> None:
+    options = ReproduceOptions(out=tmp_path / "out", base=str(micro_model), seeds=1)
+    announced: list[int] = []
+    first = run_stages(options, lambda i, n, _: announced.append(n), experiments)
+    # stages: sft, grpo after sft, and one eval per distinct arm (base, sft, hybrid)
+    assert len(first.results) == 5 and announced == [5] * 5
+    assert not any(result.reused for result in first.results.values())
+
+    report = build_report(first, {"command": "test"})
+    assert list(report.headline.rows) == ["hybrid", "base", "sft"]
+    assert report.headline.cell("base", "train FLOPs") == 0.0
+    assert report.headline.cell("hybrid", "train FLOPs") > report.headline.cell(
+        "sft", "train FLOPs"
+    )
+    assert [s.title for s in report.sections] == ["hacking", "generalization", "cost"]
+    html = write_report(report, tmp_path / "report").read_text()
+    assert html.count("data:image/png;base64,") == 3  # E1 curves, E2 bars, E5 Pareto
+
+    again = run_stages(options, None, experiments)
+    assert all(result.reused for result in again.results.values())
