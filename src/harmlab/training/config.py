@@ -82,7 +82,7 @@ class GRPOTrainConfig:
     """Distinct prompts per optimizer step; each gets `num_generations` completions."""
     num_generations: int = 8
     """Group size G: completions per prompt whose rewards are normalised together."""
-    learning_rate: float = 5e-4
+    learning_rate: float = 1e-4
     """Peak learning rate (constant after warm-up)."""
     beta: float = 0.02
     """KL coefficient against the reference (start) policy; 0 drops the reference model."""
