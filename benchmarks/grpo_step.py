@@ -1,4 +1,4 @@
-"""GRPO step cost: TRL's GRPOTrainer against a minimal hand-written GRPO step, same shapes.
+"""GRPO step cost: harmlab GRPO (TRL GRPOTrainer + meter) vs a hand-written step, same shapes.
 
     .venv/bin/python benchmarks/grpo_step.py                    # tiny model, 8 prompts x 8 x 48
     .venv/bin/python benchmarks/grpo_step.py --model /path/to/model --threads 1 --steps 6
@@ -63,19 +63,24 @@ def run_trl(args: argparse.Namespace) -> dict[str, Any]:
 
     from datasets import Dataset
     from transformers import TrainerCallback
-    from trl import GRPOConfig, GRPOTrainer
+    from trl import GRPOConfig
 
     from harmlab.rewards import format_reward
+    from harmlab.training.compute import ComputeMeter
+    from harmlab.training.grpo import MeteredGRPOTrainer
 
     model, tokenizer, prompts = setup(args)
     times: list[float] = []
+    generation: list[float] = []
+    meter = ComputeMeter(n_params=sum(p.numel() for p in model.parameters()))
 
     class Timer(TrainerCallback):
         def on_step_begin(self, *a: Any, **k: Any) -> None:
-            self.start = time.perf_counter()
+            self.start, self.generated = time.perf_counter(), meter.seconds["generation"]
 
         def on_step_end(self, *a: Any, **k: Any) -> None:
             times.append(time.perf_counter() - self.start)
+            generation.append(meter.seconds["generation"] - self.generated)
 
     config = GRPOConfig(
         output_dir=tempfile.mkdtemp(),
@@ -95,7 +100,7 @@ def run_trl(args: argparse.Namespace) -> dict[str, Any]:
         seed=0,
     )
     dataset = Dataset.from_dict({"prompt": [[{"role": "user", "content": p}] for p in prompts]})
-    trainer = GRPOTrainer(
+    trainer = MeteredGRPOTrainer(
         model=model,
         reward_funcs=[format_reward],
         args=config,
@@ -103,13 +108,14 @@ def run_trl(args: argparse.Namespace) -> dict[str, Any]:
         processing_class=tokenizer,
         callbacks=[Timer()],
     )
+    trainer.meter = meter
     trainer.train()
-    return summarize(times[args.warmup :], args)
+    return summarize(times[args.warmup :], generation[args.warmup :], args)
 
 
 def manual_step(
     model: Any, tokenizer: Any, optimizer: Any, prompts: list[str], args: argparse.Namespace
-) -> None:
+) -> float:
     """One on-policy GRPO step: sample G per prompt, group-normalised advantages, one update."""
     from harmlab.evaluation.generation import render_chat_prompt
     from harmlab.rewards import format_reward
@@ -118,6 +124,7 @@ def manual_step(
     rendered = [render_chat_prompt(tokenizer, p) for p in prompts for _ in range(args.generations)]
     batch = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False)
     batch = batch.to(model.device)
+    start = time.perf_counter()
     with torch.no_grad():
         sequences = model.generate(
             **batch,
@@ -127,6 +134,7 @@ def manual_step(
             min_new_tokens=args.length,
             pad_token_id=tokenizer.pad_token_id,
         )
+    generation_seconds = time.perf_counter() - start
     width = batch["input_ids"].shape[1]
     texts = tokenizer.batch_decode(sequences[:, width:], skip_special_tokens=True)
     rewards = torch.tensor(format_reward(rendered, texts), dtype=torch.float32)
@@ -139,6 +147,7 @@ def manual_step(
     loss.backward()
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
+    return generation_seconds
 
 
 def group_advantages(rewards: torch.Tensor, group: int) -> torch.Tensor:
@@ -151,19 +160,26 @@ def group_advantages(rewards: torch.Tensor, group: int) -> torch.Tensor:
 def run_manual(args: argparse.Namespace) -> dict[str, Any]:
     model, tokenizer, prompts = setup(args)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
-    times = []
+    times, generation = [], []
     for step in range(args.warmup + args.steps):
         chosen = prompts[step * args.prompts : (step + 1) * args.prompts]
         start = time.perf_counter()
-        manual_step(model, tokenizer, optimizer, chosen, args)
+        generation.append(manual_step(model, tokenizer, optimizer, chosen, args))
         times.append(time.perf_counter() - start)
-    return summarize(times[args.warmup :], args)
+    return summarize(times[args.warmup :], generation[args.warmup :], args)
 
 
-def summarize(times: list[float], args: argparse.Namespace) -> dict[str, Any]:
+def summarize(
+    times: list[float], generation: list[float], args: argparse.Namespace
+) -> dict[str, Any]:
     seconds = statistics.median(times)
     tokens = args.prompts * args.generations * args.length
-    return {"s_per_step": seconds, "tokens_per_s": tokens / seconds, "peak_mib": peak_mib()}
+    return {
+        "s_per_step": seconds,
+        "generation_s": statistics.median(generation),
+        "tokens_per_s": tokens / seconds,
+        "peak_mib": peak_mib(),
+    }
 
 
 def main() -> None:
@@ -177,7 +193,8 @@ def main() -> None:
     print(f"model {args.model}, {shape}, median of {args.steps} steps after {args.warmup}")
     for side, r in results.items():
         print(
-            f"{side:>7}: {r['s_per_step']:.3f} s/step  {r['tokens_per_s']:.0f} generated tok/s  "
+            f"{side:>7}: {r['s_per_step']:.3f} s/step (generation {r['generation_s']:.3f} s)  "
+            f"{r['tokens_per_s']:.0f} generated tok/s  "
             f"peak {r['peak_mib']:.0f} MiB"
         )
     ratio = results["trl"]["s_per_step"] / results["manual"]["s_per_step"]
