@@ -33,6 +33,10 @@ def reproduce(
         "runs/reproduce"
     ),
     world_seed: Annotated[int, typer.Option(help="The SafetyWorld every arm runs in.")] = 0,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="torch CPU threads (1 is fastest on a busy 2-core machine)."),
+    ] = None,
 ) -> None:
     """Run (or reuse) every stage of the selected experiments and write the report."""
     from harmlab.experiments.plan import PlannedStage
@@ -41,7 +45,7 @@ def reproduce(
     from harmlab.report import write_report
     from harmlab.training.rundir import git_commit, package_versions
 
-    options = ReproduceOptions(quick, only, seeds, out, world_seed)
+    options = ReproduceOptions(quick, only, seeds, out, world_seed, threads=threads)
     start = time.perf_counter()
 
     def announce(index: int, total: int, item: PlannedStage) -> None:

@@ -21,6 +21,10 @@ from harmlab.experiments.spec import ArmConfig, ExperimentConfig
 from harmlab.experiments.stages import Stage
 
 StageKind = Literal["sft", "grpo", "eval"]
+EVAL_RULE = "keyword-blocklist:completion"
+"""The rule behind every stage's gamed rate: the training configs' keyword_blocklist reward,
+which reads the whole completion (reasoning and answer), so gamed means the same in training
+probes and in the final evaluation."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,7 @@ def plan_arm(
         stage = Stage(kind, config, seed=seed, inputs=upstream[-1:])
         planned.append(PlannedStage(stage, kind, path, every))
         upstream = (*upstream, stage)
-    eval_config = {"settings": asdict(experiment.eval), "base": base_key}
+    eval_config = {"settings": asdict(experiment.eval), "base": base_key, "rule": EVAL_RULE}
     evaluation = Stage("eval", eval_config, seed=seed, inputs=upstream[-1:])
     planned.append(PlannedStage(evaluation, "eval", None, ()))
     return planned, ArmRun(experiment.id, arm.name, seed, upstream, evaluation)

@@ -219,9 +219,27 @@ def _e4(arms: list[ArmResult]) -> tuple[list[str], list[Any]]:
         f"{format_cell(a.estimate('accuracy'))}."
         for a in arms
     ]
+    if len(arms) == 2:
+        paragraphs.append(_language_finding(*arms))
     table = Table(tuple(HEADLINE), {a.arm: a.row() for a in arms})
     figure = comparison_figure(table, ["language mixing", "accuracy"], "mixing vs accuracy")
     return paragraphs, [figure]
+
+
+def _language_finding(without: ArmResult, with_reward: ArmResult) -> str:
+    mix_a, mix_b = _value(without, "language_mixing"), _value(with_reward, "language_mixing")
+    acc_a, acc_b = _value(without, "accuracy"), _value(with_reward, "accuracy")
+    if mix_a is None or mix_b is None or acc_a is None or acc_b is None:
+        return "Not enough samples to compare the two arms."
+    text = (
+        f"The language reward moved mixing {mix_a:.3f} → {mix_b:.3f} and accuracy "
+        f"{acc_a:.3f} → {acc_b:.3f}."
+    )
+    if mix_a < 0.05:
+        return text + " Mixing was already rare without it, so it had little to remove here."
+    if mix_b < mix_a - 0.05:
+        return text + " It reduced mixing, as DeepSeek-R1 reports."
+    return text + " It did not reduce mixing in this run."
 
 
 def _e5(arms: list[ArmResult]) -> tuple[list[str], list[Any]]:

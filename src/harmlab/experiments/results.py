@@ -134,10 +134,16 @@ def arm_results(outcome: ReproduceResult) -> dict[tuple[str, str], ArmResult]:
 
 
 def headline_arms(results: dict[tuple[str, str], ArmResult]) -> list[ArmResult]:
-    """One result per distinct method name, first occurrence wins (E5 lists them all)."""
+    """One result per method name: the widest experiment's arms first (E5 lists every method),
+    then arms only other experiments have, in plan order."""
+    by_experiment: dict[str, list[ArmResult]] = {}
+    for (experiment, _), result in results.items():
+        by_experiment.setdefault(experiment, []).append(result)
+    ordered = sorted(by_experiment.values(), key=len, reverse=True)
     seen: dict[str, ArmResult] = {}
-    for (_, arm), result in results.items():
-        seen.setdefault(arm, result)
+    for arms in ordered:
+        for result in arms:
+            seen.setdefault(result.arm, result)
     return list(seen.values())
 
 

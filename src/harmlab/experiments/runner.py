@@ -12,12 +12,13 @@ evaluation stages call the same harness as `harmlab eval` on the `world` suite, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harmlab.experiments.plan import ArmRun, PlannedStage, plan
+from harmlab.experiments.plan import EVAL_RULE, ArmRun, PlannedStage, plan
 from harmlab.experiments.spec import ExperimentConfig, select, shipped_experiments
 from harmlab.experiments.stages import StageResult, StageStore
 
@@ -40,6 +41,9 @@ class ReproduceOptions:
     """The SafetyWorld (and its base model) every experiment runs in."""
     base: str | None = None
     """Model reference of the base model (None: the embedded tiny model, pretrained if missing)."""
+    threads: int | None = None
+    """torch CPU threads for every stage (None: the configs' setting, else torch's default).
+    Speed only: it is not part of any stage key."""
 
     @property
     def seed_count(self) -> int:
@@ -115,10 +119,10 @@ def run_stage(item: PlannedStage, folder: Path, start: str, options: ReproduceOp
     if item.kind == "eval":
         _evaluate(item, folder, start, options)
     else:
-        _train(item, folder, start)
+        _train(item, folder, start, options.threads)
 
 
-def _train(item: PlannedStage, folder: Path, start: str) -> None:
+def _train(item: PlannedStage, folder: Path, start: str, threads: int | None) -> None:
     from harmlab.config import load_config
     from harmlab.training.config import GRPORunConfig, SFTRunConfig
     from harmlab.training.grpo import train_grpo
@@ -127,6 +131,8 @@ def _train(item: PlannedStage, folder: Path, start: str) -> None:
     run = folder / STAGE_FOLDERS[item.kind]
     resume = (run / "config.yaml").is_file()
     placed = [f"model={start}", f"output_dir={run}", f"seed={item.stage.seed}"]
+    if threads is not None:
+        placed.append(f"threads={threads}")
     if item.kind == "sft":
         sft = load_config(SFTRunConfig, item.config_file, [*item.overrides, *placed])
         train_sft(sft, resume=resume)
@@ -152,6 +158,22 @@ def _evaluate(item: PlannedStage, folder: Path, start: str, options: ReproduceOp
         judges=("gold",),
         sampling=sampling,
         world_seed=options.world_seed,
+        rule=EVAL_RULE,
     )
     out = folder / STAGE_FOLDERS["eval"]
-    run_eval(config, out, resume=(out / "samples.jsonl").is_file())
+    with torch_threads(options.threads):
+        run_eval(config, out, resume=(out / "samples.jsonl").is_file())
+
+
+@contextmanager
+def torch_threads(threads: int | None) -> Iterator[None]:
+    """Run a block with `threads` torch CPU threads (unchanged when None)."""
+    import torch
+
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
