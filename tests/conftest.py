@@ -37,6 +37,15 @@ def data_dir() -> Path | None:
     return Path(value) if value and Path(value).is_dir() else None
 
 
+@pytest.fixture()
+def xstest_dir() -> Path:
+    """The shared XSTest folder (prompts and human-labelled completions); skips when absent."""
+    root = data_dir()
+    if root is None or not (root / "xstest").is_dir():
+        pytest.skip("shared data absent: set HARMLAB_DATA_DIR to a folder holding xstest/")
+    return root
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test reads or writes the user's harmlab cache, nor reaches the network."""

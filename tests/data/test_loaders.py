@@ -169,12 +169,8 @@ def test_xstest_suite_needs_a_data_dir() -> None:
         load_suite("xstest", SuiteOptions(data_dir=None))
 
 
-def test_xstest_shared_data() -> None:
-    from conftest import data_dir
-
-    root = data_dir()
-    if root is None or not (root / "xstest").is_dir():
-        pytest.skip("HARMLAB_DATA_DIR with xstest/ is not set")
+def test_xstest_shared_data(xstest_dir: Path) -> None:
+    root = xstest_dir
     prompts = load_suite("xstest", SuiteOptions(data_dir=root))
     assert prompts.families() == {"borderline": 250, "harmful": 200}
     labelled = xstest_completions(root)

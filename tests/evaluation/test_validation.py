@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from harmlab import HarmlabError
+from harmlab.data import xstest_completions
 from harmlab.data.records import LabelledCompletion, PromptRecord
 from harmlab.evaluation.judges import SpanJudgement, make_judge
 from harmlab.evaluation.validation import (
@@ -70,24 +73,18 @@ def test_lomo_needs_two_models() -> None:
         validate_embedding_lomo([_item("Sorry.", R, "a")])
 
 
-def _xstest():  # type: ignore[no-untyped-def]
-    from conftest import data_dir
-    from harmlab.data import xstest_completions
-
-    root = data_dir()
-    if root is None or not (root / "xstest").is_dir():
-        pytest.skip("HARMLAB_DATA_DIR with xstest/ is not set")
-    return xstest_completions(root).items
+def _xstest(root: Path) -> list[LabelledCompletion]:
+    return list(xstest_completions(root).items)
 
 
-def test_string_match_reproduces_xstest_published_agreement() -> None:
-    results = validate_fixed(make_judge("refusal-string"), _xstest())
+def test_string_match_reproduces_xstest_published_agreement(xstest_dir: Path) -> None:
+    results = validate_fixed(make_judge("refusal-string"), _xstest(xstest_dir))
     assert {r.model: round(r.binary.value, 3) for r in results} == XSTEST_STRING_MATCH_BINARY
 
 
 @pytest.mark.slow
-def test_embedding_judge_beats_string_match_on_every_held_out_model() -> None:
-    items = _xstest()
+def test_embedding_judge_beats_string_match_on_every_held_out_model(xstest_dir: Path) -> None:
+    items = _xstest(xstest_dir)
     strings = {r.model: r for r in validate_fixed(make_judge("refusal-string"), items)}
     for result in validate_embedding_lomo(items):
         assert result.model not in result.trained_on
