@@ -121,3 +121,15 @@ def test_killed_eval_resumes_with_one_record_per_sample(micro_model: Path, tmp_p
     assert {k.rsplit("#", 1)[1] for k in keys} == {"0", "1"}
     assert all(rows[i] == before[k] for i, k in enumerate(keys) if k in before)
     assert json.loads((out / "summary.json").read_text())["samples"] == 16
+
+
+def test_eval_command_writes_a_run_folder(micro_model: Path, tmp_path: Path) -> None:
+    from harmlab.cli import app
+
+    out = tmp_path / "cli-run"
+    args = ["eval", "--model", str(micro_model), "--suite", "world-borderline", "--limit", "3"]
+    result = CliRunner().invoke(app, [*args, "--judges", "refusal-string", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "over_refusal" in result.output
+    assert len((out / "samples.jsonl").read_text().splitlines()) == 3
+    assert json.loads((out / "summary.json").read_text())["trusted"] == "refusal-string"

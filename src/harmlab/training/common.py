@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -99,6 +100,15 @@ def quiet(trainer: Any) -> Any:
 
     trainer.remove_callback(PrinterCallback)
     return trainer
+
+
+def train_and_finish(
+    trainer: Any, checkpoint: Path | None, run: RunDir, meter: ComputeMeter, tokenizer: Any
+) -> dict[str, Any]:
+    """Train (from `checkpoint` when resuming), then save the final model and summary."""
+    quiet(trainer).meter = meter
+    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    return finish(trainer, run, meter, tokenizer)
 
 
 def finish(trainer: Any, run: RunDir, meter: ComputeMeter, tokenizer: Any) -> dict[str, Any]:

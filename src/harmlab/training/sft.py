@@ -20,9 +20,8 @@ from harmlab.rewards.rules import accuracy_reward, format_reward
 from harmlab.training.common import (
     RecordHook,
     build_monitor,
-    finish,
     load_policy,
-    quiet,
+    train_and_finish,
     trainer_arguments,
 )
 from harmlab.training.compute import ComputeMeter
@@ -78,6 +77,4 @@ def train_sft(
         processing_class=tokenizer,
         callbacks=[monitor],
     )
-    quiet(trainer).meter = meter
-    trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-    return finish(trainer, run, meter, tokenizer)
+    return train_and_finish(trainer, checkpoint, run, meter, tokenizer)
