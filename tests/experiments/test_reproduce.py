@@ -1,7 +1,10 @@
-"""End to end on the micro model: every stage runs, the report renders, a rerun reuses all."""
+"""End to end on the micro model: every stage runs, the report renders, a rerun reuses all, and
+running stages side by side (--jobs 2) gives what running them one by one gave."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -49,7 +52,7 @@ def experiments(tmp_path: Path) -> list[ExperimentConfig]:
 def test_reproduce_runs_every_stage_once_and_reports(
     micro_model: Path, experiments: list[ExperimentConfig], tmp_path: Path
 ) -> None:
-    options = ReproduceOptions(out=tmp_path / "out", base=str(micro_model), seeds=1)
+    options = ReproduceOptions(out=tmp_path / "out", base=str(micro_model), seeds=1, threads=1)
     announced: list[int] = []
     first = run_stages(options, lambda i, n, _: announced.append(n), experiments)
     # stages: sft, grpo after sft, and one eval per distinct arm (base, sft, hybrid)
@@ -68,3 +71,19 @@ def test_reproduce_runs_every_stage_once_and_reports(
 
     again = run_stages(options, None, experiments)
     assert all(result.reused for result in again.results.values())
+
+    side_by_side = replace(options, out=tmp_path / "parallel", jobs=2)
+    parallel = run_stages(side_by_side, None, experiments)
+    assert parallel.results.keys() == first.results.keys()
+    for key, result in first.results.items():
+        assert not parallel.results[key].reused
+        assert completions(parallel.results[key].folder) == completions(result.folder)
+
+
+def completions(stage_folder: Path) -> list[str]:
+    """What a stage's model wrote: its evaluation samples, or its training metrics' losses."""
+    samples = stage_folder / "eval" / "samples.jsonl"
+    if samples.is_file():
+        return [json.loads(line)["completion"] for line in samples.read_text().splitlines()]
+    lines = (stage_folder / "run" / "metrics.jsonl").read_text().splitlines()
+    return [str(json.loads(line).get("loss")) for line in lines]

@@ -35,8 +35,9 @@ def reproduce(
     world_seed: Annotated[int, typer.Option(help="The SafetyWorld every arm runs in.")] = 0,
     threads: Annotated[
         int | None,
-        typer.Option(help="torch CPU threads (1 is fastest on a busy 2-core machine)."),
+        typer.Option(help="torch CPU threads per stage (default: cores / jobs)."),
     ] = None,
+    jobs: Annotated[int, typer.Option(help="Stages run at once, each in its own process.")] = 1,
 ) -> None:
     """Run (or reuse) every stage of the selected experiments and write the report."""
     from harmlab.experiments.plan import PlannedStage
@@ -45,11 +46,12 @@ def reproduce(
     from harmlab.report import write_report
     from harmlab.training.rundir import git_commit, package_versions
 
-    options = ReproduceOptions(quick, only, seeds, out, world_seed, threads=threads)
+    options = ReproduceOptions(quick, only, seeds, out, world_seed, threads=threads, jobs=jobs)
     start = time.perf_counter()
 
     def announce(index: int, total: int, item: PlannedStage) -> None:
-        console.rule(f"stage {index + 1}/{total} · {item.stage.folder_name}", style="cyan")
+        verb = "stage" if jobs == 1 else "starting stage"
+        console.rule(f"{verb} {index + 1}/{total} · {item.stage.folder_name}", style="cyan")
 
     outcome = run_stages(options, on_stage=announce)
     reused = sum(result.reused for result in outcome.results.values())

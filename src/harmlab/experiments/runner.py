@@ -2,22 +2,32 @@
 
     harmlab reproduce --quick                  # 1 seed, each experiment's quick overrides
     harmlab reproduce --only E1,E3 --seeds 3   # full recipe, intervals across 3 seeds
+    harmlab reproduce --jobs 2                 # two stages at a time, one process each
 
 Each planned stage (see `plan`) runs inside its own folder of the stage store and is reused
 when it already completed with the same inputs; a stage killed half-way resumes from its last
 checkpoint (training) or its last logged sample (evaluation). Training stages call the same
 functions as `harmlab train`, with the start model, output folder and seed set by the plan;
 evaluation stages call the same harness as `harmlab eval` on the `world` suite, gold-judged.
+
+With `jobs` above 1, stages whose upstream stages are complete run side by side, each in a
+worker process of its own (a tiny model's step does not use two cores well, two stages do).
+Every stage is seeded on its own, so at a given `threads` the outputs do not depend on how many
+stages run at once.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harmlab import HarmlabError
 from harmlab.experiments.plan import EVAL_RULE, ArmRun, PlannedStage, plan
 from harmlab.experiments.spec import ExperimentConfig, select, shipped_experiments
 from harmlab.experiments.stages import StageResult, StageStore
@@ -44,10 +54,19 @@ class ReproduceOptions:
     threads: int | None = None
     """torch CPU threads for every stage (None: the configs' setting, else torch's default).
     Speed only: it is not part of any stage key."""
+    jobs: int = 1
+    """Stages run at once, each in its own worker process. Speed only, like `threads`."""
 
     @property
     def seed_count(self) -> int:
         return self.seeds if self.seeds is not None else (1 if self.quick else 3)
+
+    @property
+    def stage_threads(self) -> int | None:
+        """Threads per stage: as asked, else the cores shared out between parallel jobs."""
+        if self.threads is not None or self.jobs <= 1:
+            return self.threads
+        return max(1, (os.cpu_count() or 1) // self.jobs)
 
 
 @dataclass
@@ -79,12 +98,59 @@ def run_stages(
     stages, runs = plan(experiments, options.seed_count, options.quick, base_key=str(base))
     store = StageStore(options.out / "stages")
     outcome = ReproduceResult(experiments, runs, base_model=base, world_seed=options.world_seed)
-    for index, item in enumerate(stages):
-        if on_stage is not None:
-            on_stage(index, len(stages), item)
-        work = _stage_work(item, _start_model(item, outcome, base), options)
-        outcome.results[item.stage.key] = store.run(item.stage, work)
+    if options.jobs < 1:
+        raise HarmlabError("--jobs must be at least 1")
+    if options.jobs == 1:
+        for index, item in enumerate(stages):
+            if on_stage is not None:
+                on_stage(index, len(stages), item)
+            work = _stage_work(item, _start_model(item, outcome, base), options)
+            outcome.results[item.stage.key] = store.run(item.stage, work)
+    else:
+        _run_parallel(stages, store, outcome, options, on_stage)
     return outcome
+
+
+def _run_parallel(
+    stages: list[PlannedStage],
+    store: StageStore,
+    outcome: ReproduceResult,
+    options: ReproduceOptions,
+    on_stage: StageHook | None,
+) -> None:
+    """Run stages `options.jobs` at a time, each once every stage it reads from is complete."""
+    pending = list(enumerate(stages))
+    running: dict[Future[StageResult], str] = {}
+    context = multiprocessing.get_context("spawn")  # forking a process that ran torch can hang
+    with ProcessPoolExecutor(options.jobs, mp_context=context) as pool:
+        try:
+            while pending or running:
+                for index, item in [p for p in pending if _ready(p[1], outcome)]:
+                    if len(running) == options.jobs:
+                        break
+                    pending.remove((index, item))
+                    if on_stage is not None:
+                        on_stage(index, len(stages), item)
+                    start = _start_model(item, outcome, outcome.base_model)
+                    job = pool.submit(_run_stored, store.root, item, start, options)
+                    running[job] = item.stage.key
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for job in done:
+                    outcome.results[running.pop(job)] = job.result()  # re-raises a failure
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+
+def _ready(item: PlannedStage, outcome: ReproduceResult) -> bool:
+    return all(upstream.key in outcome.results for upstream in item.stage.inputs)
+
+
+def _run_stored(
+    root: Path, item: PlannedStage, start: str, options: ReproduceOptions
+) -> StageResult:
+    """A worker process's job: one stage, reused or run, through the stage store."""
+    return StageStore(root).run(item.stage, _stage_work(item, start, options))
 
 
 def _base_model(options: ReproduceOptions) -> Path:
@@ -119,7 +185,7 @@ def run_stage(item: PlannedStage, folder: Path, start: str, options: ReproduceOp
     if item.kind == "eval":
         _evaluate(item, folder, start, options)
     else:
-        _train(item, folder, start, options.threads)
+        _train(item, folder, start, options.stage_threads)
 
 
 def _train(item: PlannedStage, folder: Path, start: str, threads: int | None) -> None:
@@ -161,7 +227,7 @@ def _evaluate(item: PlannedStage, folder: Path, start: str, options: ReproduceOp
         rule=EVAL_RULE,
     )
     out = folder / STAGE_FOLDERS["eval"]
-    with torch_threads(options.threads):
+    with torch_threads(options.stage_threads):
         run_eval(config, out, resume=(out / "samples.jsonl").is_file())
 
 

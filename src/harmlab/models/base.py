@@ -25,7 +25,7 @@ ConversationsFactory = Callable[[], Sequence[tuple[str, str]]]
 
 def base_model_folder(cache_key_payload: dict[str, Any], cfg: TinyModelConfig) -> Path:
     """Where the base model for this payload and config lives (or will live) in the cache."""
-    key = content_key({"payload": cache_key_payload, "config": asdict(cfg.resolved())})
+    key = content_key({"payload": cache_key_payload, "config": asdict(cfg)})
     return cache_root() / "models" / f"tiny-{key}"
 
 
@@ -36,7 +36,7 @@ def ensure_base_model(
     progress: bool = True,
 ) -> Path:
     """The cached base model's folder, pretraining it first when it is missing or incomplete."""
-    cfg = (cfg or TinyModelConfig()).resolved()
+    cfg = cfg or TinyModelConfig()
     folder = base_model_folder(cache_key_payload, cfg)
     if is_complete_model_folder(folder):
         return folder

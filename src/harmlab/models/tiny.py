@@ -114,7 +114,6 @@ def pretrain(
     progress: bool = True,
 ) -> Path:
     """Pretrain a tiny model on (prompt, response) pairs and write it to `out_dir` atomically."""
-    cfg = cfg.resolved()
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
     try:
@@ -172,7 +171,7 @@ def _train(
         task = bar.add_task("pretrain", total=cfg.steps, loss=float("nan"), tps=0.0)
         for _ in range(cfg.steps):
             batch = next(batches)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(cfg.bf16_autocast)):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16_autocast):
                 loss = model(input_ids=batch, labels=batch).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

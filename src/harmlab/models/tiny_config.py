@@ -12,7 +12,7 @@ At the defaults the model has about 2.2M parameters and pretraining takes a few 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from harmlab import HarmlabError
 
@@ -61,30 +61,16 @@ class TinyModelConfig:
     corpus_size: int = 20_000
     """Conversations in the pretraining corpus. The caller's corpus factory reads it (pretrain
     trains on whatever it is given); it is here so that it enters the cache key."""
-    bf16_autocast: bool | None = None
-    """Run pretraining matmuls in bfloat16 autocast (weights stay float32). None decides by the
-    CPU: on with native bf16 (AVX512-BF16 or AMX), where it is about 1.5x faster; off elsewhere,
-    where torch emulates bf16 about 16x slower than float32. `resolved()` fixes the choice
-    before the cache key is taken, so models trained in different precisions never share one."""
+    bf16_autocast: bool = False
+    """Run pretraining matmuls in bfloat16 autocast (weights stay float32). Off by default: on
+    this project's 2-core Xeon, whose CPU reports native AVX512-BF16, autocast made a step 1.6x
+    slower than float32 (`benchmarks/pretrain_step.py`), and without native bf16 torch emulates
+    it far slower still. Float32 also keeps the base model the same on every CPU."""
     num_threads: int | None = None
     """torch CPU threads during pretraining; None uses every core."""
-
-    def resolved(self) -> TinyModelConfig:
-        """This config with every machine-dependent default (bf16_autocast) decided."""
-        if self.bf16_autocast is not None:
-            return self
-        return replace(self, bf16_autocast=cpu_has_native_bf16())
 
     def __post_init__(self) -> None:
         if self.seq_len > self.max_position:
             raise HarmlabError(f"seq_len {self.seq_len} exceeds max_position {self.max_position}")
         if self.hidden_size % self.num_heads or self.num_heads % self.num_kv_heads:
             raise HarmlabError("hidden_size must divide by num_heads, num_heads by num_kv_heads")
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); imports torch."""
-    import torch
-
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(bool(getattr(torch.cpu, name, lambda: False)()) for name in probes)
