@@ -66,6 +66,7 @@ def test_markdown_has_the_headline_with_intervals_and_escaped_pipes() -> None:
     assert "| base | 0.750 [0.670, 0.830] | 0.500 |" in markdown
     assert "| sft \\| v2 | — | 0.600 [0.500, 0.700] |" in markdown
     assert "[report.html](report.html)" in markdown
+    assert "|\n\n*95% bootstrap intervals*" in markdown  # a caption is not read as a table row
 
 
 def test_write_report_writes_both_files_and_no_temporaries(tmp_path: Path) -> None:

@@ -182,10 +182,13 @@ def _start_model(item: PlannedStage, outcome: ReproduceResult, base: Path) -> st
 
 def run_stage(item: PlannedStage, folder: Path, start: str, options: ReproduceOptions) -> None:
     """Do one stage's work inside its folder (resuming what an interrupted attempt left)."""
-    if item.kind == "eval":
-        _evaluate(item, folder, start, options)
-    else:
-        _train(item, folder, start, options.stage_threads)
+    from harmlab.models.folders import quiet_hf_progress
+
+    with quiet_hf_progress():
+        if item.kind == "eval":
+            _evaluate(item, folder, start, options)
+        else:
+            _train(item, folder, start, options.stage_threads)
 
 
 def _train(item: PlannedStage, folder: Path, start: str, threads: int | None) -> None:

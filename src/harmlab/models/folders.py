@@ -26,17 +26,22 @@ def is_complete_model_folder(folder: Path) -> bool:
 
 
 @contextmanager
-def quiet_transformers_progress() -> Iterator[None]:
-    """Hide transformers' tqdm bars (v5 shows one for writing even a single weight shard)."""
+def quiet_hf_progress() -> Iterator[None]:
+    """Hide transformers' and datasets' tqdm bars (v5 shows one for writing even a single weight
+    shard, datasets one per map over a training set); harmlab shows its own progress."""
+    import datasets
     from transformers.utils import logging as hf_logging
 
-    was_enabled = hf_logging.is_progress_bar_enabled()
+    was_enabled = hf_logging.is_progress_bar_enabled(), datasets.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
+    datasets.disable_progress_bars()
     try:
         yield
     finally:
-        if was_enabled:
+        if was_enabled[0]:
             hf_logging.enable_progress_bar()
+        if was_enabled[1]:
+            datasets.enable_progress_bars()
 
 
 @contextmanager

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from harmlab import HarmlabError, network_allowed
-from harmlab.models.folders import quiet_transformers_progress
+from harmlab.models.folders import quiet_hf_progress
 from harmlab.models.smollm2 import smollm2_folder
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def load_model(
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    with quiet_transformers_progress():  # a weight-loading bar per call clutters every command
+    with quiet_hf_progress():  # a weight-loading bar per call clutters every command
         model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or "auto")
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id

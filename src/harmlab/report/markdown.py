@@ -39,5 +39,5 @@ def markdown_table(table: Table) -> list[str]:
         + " |"
         for row in table.rows
     ]
-    caption = [f"*{table.caption}*"] if table.caption else []
+    caption = ["", f"*{table.caption}*"] if table.caption else []  # a blank line ends a table
     return [header, rule, *rows, *caption]
