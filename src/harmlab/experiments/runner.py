@@ -125,7 +125,9 @@ def _run_parallel(
     with ProcessPoolExecutor(options.jobs, mp_context=context) as pool:
         try:
             while pending or running:
-                for index, item in [p for p in pending if _ready(p[1], outcome)]:
+                ready = [p for p in pending if _ready(p[1], outcome)]
+                # Training first: it unblocks later stages, and evaluations are short.
+                for index, item in sorted(ready, key=lambda p: p[1].kind == "eval"):
                     if len(running) == options.jobs:
                         break
                     pending.remove((index, item))
