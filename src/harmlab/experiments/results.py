@@ -10,6 +10,7 @@ reused stages is the same report.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,9 @@ HEADLINE = {
 """Headline column -> key of the evaluation summary's metrics."""
 
 COMPUTE = ("train FLOPs", "train seconds", "tokens")
+
+UNBOUNDED = {"think_tokens"}
+"""Metrics that are not rates: their intervals across seeds are clipped to [0, inf), not [0, 1]."""
 
 
 @dataclass
@@ -84,13 +88,14 @@ class ArmResult:
 
     def estimate(self, key: str) -> Estimate | None:
         """A metric across seeds (t-interval), or the single seed's bootstrap interval."""
-        return across_seeds([seed.estimate(key) for seed in self.seeds])
+        bounds = (0.0, math.inf if key in UNBOUNDED else 1.0)
+        return across_seeds([seed.estimate(key) for seed in self.seeds], bounds=bounds)
 
     def compute(self, column: str) -> Estimate | float:
         values = [seed.compute()[column] for seed in self.seeds]
         if len(values) == 1:
             return values[0]
-        combined = across_seeds([Estimate(v, v, v, 1) for v in values])
+        combined = across_seeds([Estimate(v, v, v, 1) for v in values], bounds=(0.0, math.inf))
         return combined if combined is not None else 0.0
 
     def row(self) -> dict[str, Estimate | float | None]:
