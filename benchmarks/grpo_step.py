@@ -5,7 +5,8 @@
 
 Each side runs in its own subprocess (so peak memory is its own) on the same model, prompts,
 group size, completion length (generation forced to exactly `--length` tokens, so both do the
-same work), one policy-gradient update per generation, beta=0 (no reference model), AdamW.
+same work), one policy-gradient update per generation, beta=0 (no reference model), AdamW, no
+activation checkpointing (harmlab's training default).
 Reported per side: median seconds per step after `--warmup` steps, generated tokens per
 second of step time, peak memory (CUDA allocator, or the process's peak RSS on CPU); then the
 ratio TRL / hand-written (target: at most 1.25). The hand-written step lives only here.
@@ -90,6 +91,7 @@ def run_trl(args: argparse.Namespace) -> dict[str, Any]:
         max_completion_length=args.length,
         generation_kwargs={"min_new_tokens": args.length},
         beta=0.0,
+        activation_checkpointing=False,  # TRL's default is on; harmlab's training turns it off
         learning_rate=1e-5,
         use_cpu=not torch.cuda.is_available(),
         bf16=False,

@@ -42,7 +42,9 @@ def load_policy(ref: str, threads: int | None = None) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def trainer_arguments(run: RunDir, seed: int, steps: int, save_every: int) -> dict[str, Any]:
+def trainer_arguments(
+    run: RunDir, seed: int, steps: int, save_every: int, activation_checkpointing: bool
+) -> dict[str, Any]:
     """TrainingArguments shared by `SFTConfig` and `GRPOConfig`."""
     on_cpu = not torch.cuda.is_available()
     return {
@@ -58,6 +60,7 @@ def trainer_arguments(run: RunDir, seed: int, steps: int, save_every: int) -> di
         "use_cpu": on_cpu,
         "bf16": False,
         "dataloader_num_workers": 0,
+        "activation_checkpointing": activation_checkpointing,
     }
 
 

@@ -32,7 +32,7 @@ from harmlab import HarmlabError
 from harmlab.config import config_differences, config_to_yaml, read_yaml_mapping
 from harmlab.files import atomic_write_json, atomic_write_text
 
-RESUME_FREE = ("threads",)
+RESUME_FREE = ("threads", "train.activation_checkpointing")
 """Config keys a resumed run may change: they affect speed, not results."""
 
 PACKAGES = ("harmlab", "torch", "transformers", "trl", "peft", "datasets", "accelerate")
