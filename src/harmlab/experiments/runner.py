@@ -93,13 +93,13 @@ def run_stages(
     experiments: list[ExperimentConfig] | None = None,
 ) -> ReproduceResult:
     """Plan and run (or reuse) every stage of the selected (by default: shipped) experiments."""
+    if options.jobs < 1 or options.seed_count < 1:  # before pretraining a base model
+        raise HarmlabError("--jobs and --seeds must be at least 1")
     experiments = select(experiments or shipped_experiments(), options.only)
     base = _base_model(options)
     stages, runs = plan(experiments, options.seed_count, options.quick, base_key=str(base))
     store = StageStore(options.out / "stages")
     outcome = ReproduceResult(experiments, runs, base_model=base, world_seed=options.world_seed)
-    if options.jobs < 1:
-        raise HarmlabError("--jobs must be at least 1")
     if options.jobs == 1:
         for index, item in enumerate(stages):
             if on_stage is not None:
