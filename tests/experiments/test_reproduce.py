@@ -78,6 +78,7 @@ def test_reproduce_runs_every_stage_once_and_reports(
     for key, result in first.results.items():
         assert not parallel.results[key].reused
         assert completions(parallel.results[key].folder) == completions(result.folder)
+    assert all(r.reused for r in run_stages(side_by_side, None, experiments).results.values())
 
 
 def completions(stage_folder: Path) -> list[str]:

@@ -128,12 +128,17 @@ def _run_parallel(
                 ready = [p for p in pending if _ready(p[1], outcome)]
                 # Training first: it unblocks later stages, and evaluations are short.
                 for index, item in sorted(ready, key=lambda p: p[1].kind == "eval"):
-                    if len(running) == options.jobs:
-                        break
+                    reused = store.is_done(item.stage)  # read here: no worker needed
+                    if len(running) == options.jobs and not reused:
+                        continue
                     pending.remove((index, item))
                     if on_stage is not None:
                         on_stage(index, len(stages), item)
                     start = _start_model(item, outcome, outcome.base_model)
+                    if reused:
+                        work = _stage_work(item, start, options)
+                        outcome.results[item.stage.key] = store.run(item.stage, work)
+                        continue
                     job = pool.submit(_run_stored, store.root, item, start, options)
                     running[job] = item.stage.key
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
