@@ -29,6 +29,13 @@ def test_unknown_key_names_it_and_the_valid_keys(tmp_path: Path) -> None:
     assert "steps, prompts_per_step" in message and "\n" not in message
 
 
+def test_a_bad_override_is_named_as_one(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("seed: 1\n")
+    with pytest.raises(ConfigError, match="c.yaml with overrides train.stpes=3: unknown key"):
+        load_config(GRPORunConfig, path, ["train.stpes=3"])
+
+
 @pytest.mark.parametrize(
     ("override", "field", "value"),
     [

@@ -43,6 +43,8 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequenc
     for override in overrides:
         key, value = parse_override(override)
         set_dotted(raw, key, value, source=f"override '{override}'")
+    if overrides:  # a bad key or value may come from the command line, not the file
+        source += " with overrides " + " ".join(overrides)
     return build(cls, raw, source=source)
 
 
