@@ -60,7 +60,9 @@ def reproduce(
         "command": _command(options),
         "seeds per arm": str(options.seed_count),
         "stages": f"{len(outcome.results)} ({reused} reused from earlier runs)",
-        "wall time": f"{seconds:.0f} s",
+        "wall time of this call": f"{seconds:.0f} s",
+        "stage time": f"{sum(r.seconds for r in outcome.results.values()):.0f} s, summed over "
+        "stages as they ran (reused ones included)",
         "base model": outcome.base_model.name,
         "git commit": git_commit() or "unknown",
         "versions": ", ".join(f"{k} {v}" for k, v in package_versions().items() if v),
