@@ -82,9 +82,14 @@ def test_reproduce_runs_every_stage_once_and_reports(
 
 
 def completions(stage_folder: Path) -> list[str]:
-    """What a stage's model wrote: its evaluation samples, or its training metrics' losses."""
+    """What a stage's model wrote: its evaluation samples, or its training steps' loss and
+    gradient norm (never empty, so two stages cannot agree by both having nothing)."""
     samples = stage_folder / "eval" / "samples.jsonl"
     if samples.is_file():
-        return [json.loads(line)["completion"] for line in samples.read_text().splitlines()]
-    lines = (stage_folder / "run" / "metrics.jsonl").read_text().splitlines()
-    return [str(json.loads(line).get("loss")) for line in lines]
+        written = [json.loads(line)["completion"] for line in samples.read_text().splitlines()]
+    else:
+        lines = (stage_folder / "run" / "metrics.jsonl").read_text().splitlines()
+        records = [json.loads(line) for line in lines]
+        written = [f"{r['step']} {r['loss']} {r['grad_norm']}" for r in records if "loss" in r]
+    assert written, f"{stage_folder} recorded nothing"
+    return written

@@ -104,8 +104,8 @@ def run_stages(
         for index, item in enumerate(stages):
             if on_stage is not None:
                 on_stage(index, len(stages), item)
-            work = _stage_work(item, _start_model(item, outcome, base), options)
-            outcome.results[item.stage.key] = store.run(item.stage, work)
+            start = _start_model(item, outcome, base)
+            outcome.results[item.stage.key] = _run_stored(store, item, start, options)
     else:
         _run_parallel(stages, store, outcome, options, on_stage)
     return outcome
@@ -122,31 +122,27 @@ def _run_parallel(
     pending = list(enumerate(stages))
     running: dict[Future[StageResult], str] = {}
     context = multiprocessing.get_context("spawn")  # forking a process that ran torch can hang
+    # At most `jobs` stages are ever submitted, so on a failure nothing queued is left to cancel:
+    # leaving the block waits for the other running stage (its result is stored), then raises.
     with ProcessPoolExecutor(options.jobs, mp_context=context) as pool:
-        try:
-            while pending or running:
-                ready = [p for p in pending if _ready(p[1], outcome)]
-                # Training first: it unblocks later stages, and evaluations are short.
-                for index, item in sorted(ready, key=lambda p: p[1].kind == "eval"):
-                    reused = store.is_done(item.stage)  # read here: no worker needed
-                    if len(running) == options.jobs and not reused:
-                        continue
-                    pending.remove((index, item))
-                    if on_stage is not None:
-                        on_stage(index, len(stages), item)
-                    start = _start_model(item, outcome, outcome.base_model)
-                    if reused:
-                        work = _stage_work(item, start, options)
-                        outcome.results[item.stage.key] = store.run(item.stage, work)
-                        continue
-                    job = pool.submit(_run_stored, store.root, item, start, options)
-                    running[job] = item.stage.key
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                for job in done:
-                    outcome.results[running.pop(job)] = job.result()  # re-raises a failure
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
+        while pending or running:
+            ready = [p for p in pending if _ready(p[1], outcome)]
+            # Training first: it unblocks later stages, and evaluations are short.
+            for index, item in sorted(ready, key=lambda p: p[1].kind == "eval"):
+                reused = store.is_done(item.stage)  # read here: no worker needed
+                if len(running) == options.jobs and not reused:
+                    continue
+                pending.remove((index, item))
+                if on_stage is not None:
+                    on_stage(index, len(stages), item)
+                start = _start_model(item, outcome, outcome.base_model)
+                if reused:
+                    outcome.results[item.stage.key] = _run_stored(store, item, start, options)
+                else:
+                    running[pool.submit(_run_stored, store, item, start, options)] = item.stage.key
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for job in done:
+                outcome.results[running.pop(job)] = job.result()  # re-raises a failure
 
 
 def _ready(item: PlannedStage, outcome: ReproduceResult) -> bool:
@@ -154,10 +150,14 @@ def _ready(item: PlannedStage, outcome: ReproduceResult) -> bool:
 
 
 def _run_stored(
-    root: Path, item: PlannedStage, start: str, options: ReproduceOptions
+    store: StageStore, item: PlannedStage, start: str, options: ReproduceOptions
 ) -> StageResult:
-    """A worker process's job: one stage, reused or run, through the stage store."""
-    return StageStore(root).run(item.stage, _stage_work(item, start, options))
+    """One stage, reused or run, through the stage store (also a worker process's job)."""
+
+    def work(folder: Path) -> None:
+        run_stage(item, folder, start, options)
+
+    return store.run(item.stage, work)
 
 
 def _base_model(options: ReproduceOptions) -> Path:
@@ -169,15 +169,6 @@ def _base_model(options: ReproduceOptions) -> Path:
     if options.base is None:
         return ensure_tiny_model(options.world_seed)
     return Path(resolve_model_path(options.base)).resolve()
-
-
-def _stage_work(
-    item: PlannedStage, start: str, options: ReproduceOptions
-) -> Callable[[Path], None]:
-    def work(folder: Path) -> None:
-        run_stage(item, folder, start, options)
-
-    return work
 
 
 def _start_model(item: PlannedStage, outcome: ReproduceResult, base: Path) -> str:

@@ -21,7 +21,7 @@ from harmlab.models.resolve import load_model
 from harmlab.rewards.base import RewardFunction
 from harmlab.rewards.safety import KeywordBlocklistReward
 from harmlab.training.compute import ComputeMeter
-from harmlab.training.config import MonitorConfig
+from harmlab.training.config import GRPOTrainConfig, MonitorConfig, SFTTrainConfig
 from harmlab.training.monitor import GoldMonitor
 from harmlab.training.probe import probe_prompts
 from harmlab.training.rundir import RunDir
@@ -43,24 +43,24 @@ def load_policy(ref: str, threads: int | None = None) -> tuple[Any, Any]:
 
 
 def trainer_arguments(
-    run: RunDir, seed: int, steps: int, save_every: int, activation_checkpointing: bool
+    run: RunDir, seed: int, train: SFTTrainConfig | GRPOTrainConfig
 ) -> dict[str, Any]:
     """TrainingArguments shared by `SFTConfig` and `GRPOConfig`."""
     on_cpu = not torch.cuda.is_available()
     return {
         "output_dir": str(run.path),
-        "max_steps": steps,
+        "max_steps": train.steps,
         "seed": seed,
         "data_seed": seed,
         "logging_steps": 1,
         "save_strategy": "steps",
-        "save_steps": max(1, save_every),
+        "save_steps": max(1, train.save_every),
         "report_to": "none",
         "disable_tqdm": True,
         "use_cpu": on_cpu,
         "bf16": False,
         "dataloader_num_workers": 0,
-        "activation_checkpointing": activation_checkpointing,
+        "activation_checkpointing": train.activation_checkpointing,
     }
 
 

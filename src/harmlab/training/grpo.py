@@ -60,9 +60,7 @@ def grpo_arguments(config: GRPORunConfig, weights: list[float], run: RunDir) -> 
     """TRL's GRPOConfig from ours (per_device_train_batch_size counts completions)."""
     train = config.train
     return GRPOConfig(
-        **trainer_arguments(
-            run, config.seed, train.steps, train.save_every, train.activation_checkpointing
-        ),
+        **trainer_arguments(run, config.seed, train),
         per_device_train_batch_size=train.completions_per_step,
         gradient_accumulation_steps=1,
         num_generations=train.num_generations,

@@ -48,9 +48,7 @@ class MeteredSFTTrainer(SFTTrainer):
 def sft_arguments(config: SFTRunConfig, run: RunDir) -> SFTConfig:
     train = config.train
     return SFTConfig(
-        **trainer_arguments(
-            run, config.seed, train.steps, train.save_every, train.activation_checkpointing
-        ),
+        **trainer_arguments(run, config.seed, train),
         per_device_train_batch_size=train.batch_size,
         learning_rate=train.learning_rate,
         lr_scheduler_type="cosine",
