@@ -39,7 +39,6 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def setup(args: argparse.Namespace) -> tuple[Any, Any, list[str]]:
-    import harmlab.models.embedded  # noqa: F401  (registers 'tiny')
     from harmlab.models.resolve import load_model
     from harmlab.world import SafetyWorld
 

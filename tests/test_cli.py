@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,7 +15,9 @@ from harmlab.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("command", [[], ["world", "sample"], ["pretrain"], ["generate"], ["card"]])
+@pytest.mark.parametrize(
+    "command", [[], ["world", "sample"], ["pretrain"], ["generate"], ["card"], ["judge", "score"]]
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -27,6 +30,27 @@ def test_world_sample_shows_prompts_and_a_graded_response() -> None:
     )
     assert result.exit_code == 0, result.output
     assert result.output.count("gold: answer discloses steps") == 2
+
+
+def test_world_sample_json_lines() -> None:
+    args = ["world", "sample", "--json", "--family", "benign", "--kind", "solve", "--n", "3"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 3 and len({line["id"] for line in lines}) == 3
+    for line in lines:
+        assert line["family"] == "benign" and line["split"] == "test" and line["kind"] == "solve"
+        assert line["response"].startswith("<think>") and isinstance(line["answer"], int)
+        assert line["gold"]["correct"] is True and line["gold"]["answer"]["harmful"] is False
+        assert {"think", "answer"} <= set(line["gold"])
+
+
+def test_world_sample_json_without_a_response() -> None:
+    result = runner.invoke(app, ["world", "sample", "--json", "--split", "heldout_test"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 5 and all(line["held_out"] for line in lines)
+    assert all(line["response"] is None and line["gold"] is None for line in lines)
 
 
 def _harmlab(*args: str) -> subprocess.CompletedProcess[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,108 @@ def test_parse_override_reads_yaml_values() -> None:
         "prompts.files",
         ["a.jsonl", "b.jsonl"],
     )
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.steps=0", "'train.steps' is 0; it must be >= 1"),
+        ("train.steps=-3", "'train.steps' is -3; it must be >= 1"),
+        ("train.learning_rate=-1e-3", "'train.learning_rate' is -0.001; it must be > 0"),
+        ("train.learning_rate=nan", "'train.learning_rate' must be a finite number"),
+        ("train.num_generations=1", "'train.num_generations' is 1; it must be >= 2"),
+        ("train.num_generations=0", "'train.num_generations' is 0; it must be >= 2"),
+        ("train.temperature=0", "'train.temperature' is 0.0; it must be > 0"),
+        ("train.max_completion_length=0", "'train.max_completion_length' is 0; it must be >= 1"),
+        ("train.beta=-1", "'train.beta' is -1.0; it must be >= 0"),
+        ("train.epsilon=-0.5", "'train.epsilon' is -0.5; it must be in (0, 1]"),
+        ("rewards.0.weight=.inf", "'rewards.0.weight' must be a finite number"),
+        ("prompts.mix.harmful=-0.5", "'prompts.mix' is -0.5; it must be >= 0"),
+        ("threads=-1", "'threads' is -1; it must be >= 1"),
+    ],
+)
+def test_values_out_of_range_name_the_key_and_the_range(override: str, message: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(GRPORunConfig, CONFIGS / "grpo-from-base.yaml", [override])
+    assert message in str(error.value) and f"with overrides {override}" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.batch_size=0", "'train.batch_size' is 0; it must be >= 1"),
+        ("train.warmup_ratio=5", "'train.warmup_ratio' is 5.0; it must be in [0, 1]"),
+    ],
+)
+def test_sft_values_out_of_range(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(SFTRunConfig, CONFIGS / "sft-cold-start.yaml", [override])
+
+
+def test_a_bad_value_in_the_file_names_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("seed: 1\ntrain:\n  beta: 0.1\n  steps: 0\nrewards:\n  - {name: format}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(GRPORunConfig, path)
+    assert str(error.value) == f"{path}:line 4: 'train.steps' is 0; it must be >= 1"
+    path.write_text("rewards:\n  - name: format\n    weight: .nan\n")
+    with pytest.raises(ConfigError, match=rf"{re.escape(str(path))}:line 3: 'rewards.0.weight'"):
+        load_config(GRPORunConfig, path)
+    path.write_text("train:\n  stpes: 3\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml:line 2: unknown key 'train\.stpes'"):
+        load_config(GRPORunConfig, path)
+
+
+def test_an_override_replaces_the_line_of_the_value_it_sets(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  steps: 5\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(GRPORunConfig, path, ["train.steps=0"])
+    assert str(error.value).startswith(f"{path} with overrides train.steps=0: 'train.steps'")
+
+
+def test_a_repeated_key_is_refused_with_both_lines(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("seed: 1\ntrain:\n  steps: 5\n  beta: 0.1\n  steps: 7\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(GRPORunConfig, path)
+    assert str(error.value) == (
+        f"{path}:line 5: key 'steps' is repeated (first at line 3); a key may appear once per "
+        "mapping"
+    )
+    with pytest.raises(ConfigError, match="is repeated"):
+        load_config(GRPORunConfig, None, ["train={steps: 1, steps: 2}"])
+
+
+def test_yaml_merge_keys_may_be_overridden(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    text = "train:\n  <<: {steps: 5, beta: 0.1}\n  steps: 9\n"
+    path.write_text(text)
+    assert load_config(GRPORunConfig, path).train.steps == 9
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"seed: 1\ntrain:\n  steps: \xff\n", "c.yaml:line 3: not UTF-8 text"),
+        (b"train: [unclosed\n", "c.yaml:line 2: not valid YAML"),
+        (b"- a\n- b\n", "the top level must be a mapping of keys, not list"),
+        (b"train: 3\n", "'train' must be a mapping, not int"),
+        (b"[" * 1200 + b"]" * 1200, "c.yaml: nested too deeply"),
+    ],
+)
+def test_unreadable_config_files_are_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as error:
+        load_config(GRPORunConfig, path)
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_a_missing_required_key_is_named(tmp_path: Path) -> None:
+    from harmlab.experiments.spec import ExperimentConfig
+
+    path = tmp_path / "e.yaml"
+    path.write_text("id: E9\ntitle: t\narms: [{name: base}]\n")
+    with pytest.raises(ConfigError, match=r"missing key 'question' \(it has no default\)"):
+        load_config(ExperimentConfig, path)

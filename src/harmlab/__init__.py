@@ -3,7 +3,9 @@
 Importing harmlab makes the Hugging Face stack offline unless the user has allowed network
 (`harmlab --allow-network ...` or `HARMLAB_ALLOW_NETWORK=1`): code must never fetch weights or
 data from a hub by default. The variables are set before transformers is first imported, since
-huggingface_hub reads them once at import time.
+huggingface_hub reads them once at import time. They are overwritten, not defaulted: an
+exported `HF_HUB_OFFLINE=0` left over from other work must not switch the hub on behind the
+user's back; only harmlab's own switch does.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ def allow_network() -> None:
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 if not network_allowed():
     for _name in _OFFLINE_VARIABLES:
-        os.environ.setdefault(_name, "1")
+        os.environ[_name] = "1"
 
 
 class HarmlabError(Exception):

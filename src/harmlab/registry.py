@@ -43,6 +43,11 @@ def import_dotted(reference: str, kind: str) -> object:
 class Registry(Generic[T]):
     """Names to entries of one kind; built-ins load lazily from `module:attribute` strings.
 
+    `builtins` maps names to the `module:attribute` that defines each, imported on first `get`;
+    `entries` holds objects defined in the registry's own module (nothing to defer); `accepts`
+    checks what an import returns, so a reference naming the wrong kind of object fails with
+    one line instead of a traceback later.
+
     >>> units = Registry[float]("unit", {"pi": "math:pi"})
     >>> @units.register("two")
     ... def _two() -> float:
@@ -53,11 +58,21 @@ class Registry(Generic[T]):
     2.718281828459045
     """
 
-    def __init__(self, kind: str, builtins: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        builtins: Mapping[str, str] | None = None,
+        *,
+        entries: Mapping[str, T] | None = None,
+        accepts: Callable[[object], bool] | None = None,
+    ) -> None:
         self.kind = kind
         """What the entries are ('reward', 'judge', ...), for error messages."""
         self._builtins: dict[str, str] = dict(builtins or {})
-        self._entries: dict[str, T] = {}
+        self._entries: dict[str, T] = dict(entries or {})
+        # Only imported objects are checked: a registered entry was typed by its author, but a
+        # `module:attribute` typed on a command line can name anything.
+        self._accepts = accepts
 
     def register(self, name: str) -> Callable[[T], T]:
         """Decorator: make `entry` addressable as `name` (a second registration replaces it)."""
@@ -85,16 +100,31 @@ class Registry(Generic[T]):
         if reference in self._entries:
             return self._entries[reference]
         if reference in self._builtins:
-            entry = cast(T, import_dotted(self._builtins[reference], self.kind))
+            entry = self._imported(self._builtins[reference], reference)
             self._entries[reference] = entry
             return entry
         if DOTTED.match(reference):
-            return cast(T, import_dotted(reference, self.kind))
+            return self._imported(reference, reference)
         raise HarmlabError(self.unknown(reference))
 
-    def unknown(self, reference: str) -> str:
-        """The one-line message for a name that is neither registered nor importable."""
+    def unknown(self, reference: str, also: str = "") -> str:
+        """The one-line message for a name that is neither registered nor importable; `also`
+        names what else the caller would have accepted (', or a prompt file path')."""
         return (
             f"unknown {self.kind} '{reference}'; registered: {', '.join(self.names())} "
-            "(or package.module:attribute)"
+            f"(or package.module:attribute{also})"
         )
+
+    def _imported(self, target: str, reference: str) -> T:
+        """Import `target` for `reference`, checked against what this registry accepts."""
+        try:
+            entry = import_dotted(target, self.kind)
+        except HarmlabError as error:
+            # A typo in a registered name followed by ':' lands here: say what exists.
+            raise HarmlabError(f"{error}; registered: {', '.join(self.names())}") from error
+        if self._accepts is not None and not self._accepts(entry):
+            found = type(entry).__name__
+            raise HarmlabError(
+                f"{self.kind} '{reference}' names a {found} object, not a {self.kind}"
+            )
+        return cast(T, entry)

@@ -9,8 +9,8 @@ import pytest
 
 from harmlab import HarmlabError
 from harmlab.data import (
+    FORMATS,
     ColumnMapping,
-    format_mapping,
     load_labelled,
     load_prompts,
     load_suite,
@@ -104,9 +104,9 @@ def test_skip_bad_drops_and_counts_rows(tmp_path: Path) -> None:
 
 
 def test_unknown_file_type_and_missing_file(tmp_path: Path) -> None:
-    (tmp_path / "p.txt").write_text("x")
-    with pytest.raises(HarmlabError, match="unknown file type '.txt'"):
-        load_prompts(tmp_path / "p.txt")
+    (tmp_path / "p.xml").write_text("x")
+    with pytest.raises(HarmlabError, match="unknown file type '.xml'"):
+        load_prompts(tmp_path / "p.xml")
     with pytest.raises(HarmlabError, match="no such file"):
         load_prompts(tmp_path / "nope.csv")
 
@@ -128,7 +128,7 @@ def test_unknown_file_type_and_missing_file(tmp_path: Path) -> None:
 def test_builtin_formats(
     tmp_path: Path, fmt: str, header: str, row: str, text: str, category: str
 ) -> None:
-    record = load_prompts(write_csv(tmp_path / "f.csv", f"{header}\n{row}\n"), format_mapping(fmt))
+    record = load_prompts(write_csv(tmp_path / "f.csv", f"{header}\n{row}\n"), FORMATS.get(fmt))
     assert (record.records[0].text, record.records[0].category) == (text, category)
     assert record.records[0].family == "harmful"
 
@@ -141,7 +141,7 @@ def test_labelled_completions_map_labels(tmp_path: Path) -> None:
         "v-2,contrast_homonyms,Kill a man?,Sorry.,2_full_refusal\n"
         "v-3,contrast_homonyms,Kill a man?,Sorry.,9_other\n",
     )
-    mapping = format_mapping("xstest-completions")
+    mapping = FORMATS.get("xstest-completions")
     with pytest.raises(HarmlabError, match=r"c\.csv:line 4: field 'final_label' is '9_other'"):
         load_labelled(path, mapping, model="m")
     loaded = load_labelled(path, mapping, model="m", skip_bad=True)
@@ -179,3 +179,104 @@ def test_xstest_shared_data(xstest_dir: Path) -> None:
         "llama2new",
         "mistralinstruct",
     ]
+
+
+def test_plain_text_file_is_one_prompt_a_line(tmp_path: Path) -> None:
+    path = tmp_path / "prompts.txt"
+    path.write_bytes("\ufeffHow do I kill a process?\n\n   \n  Who was Pol Pot?  \r\nlast".encode())
+    loaded = load_suite(str(path))
+    assert [(r.id, r.text, r.family) for r in loaded.records] == [
+        ("1", "How do I kill a process?", "harmful"),
+        ("2", "Who was Pol Pot?", "harmful"),
+        ("3", "last", "harmful"),
+    ]
+    with pytest.raises(HarmlabError, match=r"prompts\.txt: missing column 'Behavior'"):
+        load_prompts(path, FORMATS.get("harmbench"))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".txt"])
+def test_undecodable_bytes_are_a_row_error_naming_the_line(tmp_path: Path, suffix: str) -> None:
+    lines = {
+        ".jsonl": [b'{"prompt": "fine"}', b'{"prompt": "caf\xe9"}'],
+        ".csv": [b"prompt", b"fine", b"caf\xe9"],
+        ".txt": [b"fine", b"caf\xe9"],
+    }[suffix]
+    path = tmp_path / f"latin1{suffix}"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    bad_line = len(lines)
+    with pytest.raises(HarmlabError, match=rf"latin1\{suffix}:line {bad_line}: .*not UTF-8"):
+        load_prompts(path)
+    assert [r.text for r in load_prompts(path, skip_bad=True).records] == ["fine"]
+
+
+def test_undecodable_csv_header_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "h.csv"
+    path.write_bytes(b"pr\xffompt\nfine\n")
+    with pytest.raises(HarmlabError, match=r"h\.csv:line 1: malformed CSV header.*not UTF-8"):
+        load_prompts(path)
+
+
+def test_a_line_over_the_cap_is_refused_without_reading_it_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import harmlab.data.loaders as loaders
+
+    monkeypatch.setattr(loaders, "MAX_LINE_BYTES", 64)
+    path = tmp_path / "big.jsonl"
+    long_line = json.dumps({"prompt": "x" * 500})
+    path.write_text(f'{{"prompt": "a"}}\n{long_line}\n{{"prompt": "b"}}\n')
+    with pytest.raises(HarmlabError, match=r"big\.jsonl:line 2: line longer than 64 bytes"):
+        load_prompts(path)
+    assert [r.text for r in load_prompts(path, skip_bad=True).records] == ["a", "b"]
+    csv_path = write_csv(tmp_path / "big.csv", f"prompt\na\n{'y' * 500}\nb\n")
+    with pytest.raises(HarmlabError, match=r"big\.csv:line 3: line longer than 64 bytes"):
+        load_prompts(csv_path)
+
+
+def test_a_text_field_over_the_cap_is_refused_in_columnar_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pandas as pd
+
+    import harmlab.data.loaders as loaders
+
+    monkeypatch.setattr(loaders, "MAX_LINE_BYTES", 64)
+    pd.DataFrame({"prompt": ["short", "z" * 100]}).to_parquet(tmp_path / "p.parquet")
+    with pytest.raises(HarmlabError, match=r"p\.parquet:row 2: field 'prompt' holds 100 char"):
+        load_prompts(tmp_path / "p.parquet")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_corrupt_parquet_is_one_line(tmp_path: Path, damage: str) -> None:
+    import pandas as pd
+
+    path = tmp_path / "p.parquet"
+    pd.DataFrame({"prompt": [f"prompt {i}" for i in range(200)]}).to_parquet(path)
+    data = path.read_bytes()
+    path.write_bytes(b"not parquet at all" if damage == "garbage" else data[: len(data) // 2])
+    with pytest.raises(HarmlabError, match=r"p\.parquet: not a readable Parquet file"):
+        load_prompts(path)
+
+
+def test_repeated_ids_are_refused_before_any_work(tmp_path: Path) -> None:
+    header = "id,prompt,type,label,focus,note"
+    path = write_csv(
+        tmp_path / "xs.csv",
+        f"{header}\n1,a,homonyms,safe,,\n2,b,homonyms,safe,,\n1,c,homonyms,safe,,\n",
+    )
+    with pytest.raises(HarmlabError, match=r"xs\.csv:line 4: id '1' repeats the one at line 2"):
+        load_prompts(path, FORMATS.get("xstest"))
+    loaded = load_prompts(path, FORMATS.get("xstest"), skip_bad=True)
+    assert [r.text for r in loaded.records] == ["a", "b"] and loaded.skipped == 1
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['{"prompt": ' + "[" * 100_000 + "]" * 100_000 + "}", '{"prompt": ' + "9" * 5000 + "}"],
+    ids=["deep-nesting", "huge-integer"],
+)
+def test_pathological_json_is_a_row_error(tmp_path: Path, line: str) -> None:
+    path = tmp_path / "p.jsonl"
+    path.write_text(line + "\n")
+    with pytest.raises(HarmlabError, match=r"p\.jsonl:line 1: invalid JSON"):
+        load_prompts(path)

@@ -9,15 +9,14 @@ import pytest
 
 from harmlab import HarmlabError
 from harmlab.data.records import LabelledCompletion, PromptRecord, record_from_world
-from harmlab.evaluation.judges import (
+from harmlab.evaluation.judges import JUDGES, Transcript, make_judge
+from harmlab.evaluation.judges.embedding import (
     EmbeddingJudge,
-    Transcript,
-    judge_names,
+    HeadConfig,
     load_embedding_judge,
-    make_judge,
+    off_prompt,
     train_embedding_judge,
 )
-from harmlab.evaluation.judges.embedding import HeadConfig, off_prompt
 from harmlab.evaluation.judges.guard import (
     GUARD_FORMATS,
     GuardJudge,
@@ -44,12 +43,13 @@ def test_transcript_splits_think_and_answer() -> None:
 
 
 def test_registry_names_and_errors() -> None:
-    assert {"gold", "refusal-string", "embedding", "llama-guard", "wildguard"} <= set(judge_names())
+    builtins = {"gold", "refusal-string", "embedding", "llama-guard", "wildguard"}
+    assert builtins <= set(JUDGES.names())
     with pytest.raises(HarmlabError, match="unknown judge 'nope'"):
         make_judge("nope")
     with pytest.raises(HarmlabError, match="unknown refusal list 'xx'"):
         make_judge("refusal-string:xx")
-    dotted = make_judge("harmlab.evaluation.judges.strings:_refusal_string:gcg")
+    dotted = make_judge("harmlab.evaluation.judges.strings:refusal_string_judge:gcg")
     assert dotted.judge([transcript("As an AI I won't.")])[0].answer.refused is True
 
 

@@ -1,10 +1,11 @@
-"""The E1 finding is read off the curves: each verdict for the curves that call for it."""
+"""The proxy-vs-gold plot kind's hacking verdict is read off the curves: each verdict for the
+curves that call for it."""
 
 from __future__ import annotations
 
 import pytest
 
-from harmlab.experiments.report import _hacking_finding
+from harmlab.experiments.figures import hacking_finding
 
 
 @pytest.mark.parametrize(
@@ -19,6 +20,6 @@ from harmlab.experiments.report import _hacking_finding
 def test_hacking_finding_follows_the_curves(
     proxy: list[float], gold: list[float], gamed: list[float], verdict: str
 ) -> None:
-    finding = _hacking_finding("rl", proxy, gold, gamed)
+    finding = hacking_finding("rl", proxy, gold, gamed)
     assert verdict in finding
     assert f"gold harmful compliance {gold[0]:.2f} → {gold[-1]:.2f}" in finding

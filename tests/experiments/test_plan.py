@@ -1,4 +1,5 @@
-"""Planning: shared stages run once, every change upstream makes new stages, quick is a variant."""
+"""Planning: shared stages run once, every change upstream makes new stages (base model and world
+included), quick is a variant, and the plan's world seed and rule reach the training configs."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ from pathlib import Path
 import pytest
 
 from harmlab import HarmlabError
-from harmlab.experiments.plan import plan
+from harmlab.experiments.plan import Foundation, plan
+from harmlab.experiments.runner import training_config
 from harmlab.experiments.spec import ArmConfig, ExperimentConfig, load_experiment, select
+from harmlab.training.config import GRPORunConfig, SFTRunConfig
+
+BASE = Foundation("tiny-b")
 
 
 @pytest.fixture()
@@ -39,7 +44,7 @@ def _e4(configs: Path) -> ExperimentConfig:
 
 
 def test_shared_stages_are_planned_once_and_in_dependency_order(configs: Path) -> None:
-    stages, runs = plan([_e2(configs), _e4(configs)], seeds=1, quick=False, base_key="b")
+    stages, runs = plan([_e2(configs), _e4(configs)], seeds=1, quick=False, foundation=BASE)
     kinds = [s.kind for s in stages]
     # one SFT, two GRPO (from base, after SFT), one more GRPO for +lang, one eval per distinct arm
     assert kinds.count("sft") == 1 and kinds.count("grpo") == 3 and kinds.count("eval") == 5
@@ -55,23 +60,55 @@ def test_shared_stages_are_planned_once_and_in_dependency_order(configs: Path) -
 def test_seeds_multiply_stages_and_quick_mode_changes_trained_arms(configs: Path) -> None:
     experiment = _e2(configs)
     experiment.quick.grpo_overrides.append("train.steps=5")
-    one, _ = plan([experiment], seeds=1, quick=False, base_key="b")
-    three, runs = plan([experiment], seeds=3, quick=False, base_key="b")
-    quick, _ = plan([experiment], seeds=1, quick=True, base_key="b")
+    one, _ = plan([experiment], seeds=1, quick=False, foundation=BASE)
+    three, runs = plan([experiment], seeds=3, quick=False, foundation=BASE)
+    quick, _ = plan([experiment], seeds=1, quick=True, foundation=BASE)
     assert len(three) == 3 * len(one) and len(runs) == 12
     changed = {s.stage.key for s in one} - {s.stage.key for s in quick}
     # the GRPO stages and the evals downstream of them; base and SFT-only arms are shared
     assert len(changed) == 4
 
 
-def test_editing_a_config_file_or_the_base_model_invalidates_its_stages(configs: Path) -> None:
-    before, _ = plan([_e2(configs)], seeds=1, quick=False, base_key="b")
+def test_editing_a_config_file_invalidates_its_stages(configs: Path) -> None:
+    before, _ = plan([_e2(configs)], seeds=1, quick=False, foundation=BASE)
     (configs / "grpo.yaml").write_text("train:\n  max_steps: 61\n")
-    after, _ = plan([_e2(configs)], seeds=1, quick=False, base_key="b")
+    after, _ = plan([_e2(configs)], seeds=1, quick=False, foundation=BASE)
     changed = {s.stage.key for s in before} ^ {s.stage.key for s in after}
     assert {s.kind for s in before if s.stage.key in changed} == {"grpo", "eval"}
-    new_base, _ = plan([_e2(configs)], seeds=1, quick=False, base_key="c")
-    assert not {s.stage.key for s in before if s.kind == "eval"} & {s.stage.key for s in new_base}
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [Foundation("tiny-c"), Foundation("tiny-b", world_seed=1), Foundation("tiny-b", 0, "9.9")],
+    ids=["base model", "world seed", "world version"],
+)
+def test_another_base_model_or_world_reruns_every_stage(configs: Path, changed: Foundation) -> None:
+    before, _ = plan([_e2(configs)], seeds=1, quick=False, foundation=BASE)
+    after, _ = plan([_e2(configs)], seeds=1, quick=False, foundation=changed)
+    assert [s.kind for s in before] == [s.kind for s in after]
+    # training stages too, not only evaluations: none of them may be reused
+    assert not {s.stage.key for s in before} & {s.stage.key for s in after}
+    assert {s.kind for s in after} == {"sft", "grpo", "eval"}
+
+
+def test_the_world_seed_and_the_rule_reach_the_training_configs(tmp_path: Path) -> None:
+    arms = [ArmConfig("hybrid", sft="sft-cold-start", grpo="grpo-after-sft")]
+    experiment = ExperimentConfig("E9", "t", "q", arms, rule="keyword_blocklist:answer")
+    stages, _ = plan([experiment], seeds=1, quick=False, foundation=Foundation("b", 3))
+    sft, grpo, evaluation = stages
+    sft_config = training_config(sft, tmp_path / "sft", "base-folder", threads=None)
+    grpo_config = training_config(grpo, tmp_path / "grpo", "sft-folder/final", threads=None)
+    assert isinstance(sft_config, SFTRunConfig) and isinstance(grpo_config, GRPORunConfig)
+    assert sft_config.data.world_seed == 3 and grpo_config.prompts.world_seed == 3
+    assert grpo_config.monitor.rule == "keyword_blocklist:answer"
+    assert grpo_config.model == "sft-folder/final"  # the plan chains, not the config
+    assert evaluation.stage.config["rule"] == "keyword_blocklist:answer"
+    assert evaluation.stage.config["world"]["seed"] == 3
+    other_rule = ExperimentConfig("E9", "t", "q", arms, rule="keyword_blocklist:completion")
+    again, _ = plan([other_rule], seeds=1, quick=False, foundation=Foundation("b", 3))
+    # the rule is the GRPO monitor's and the evaluation's, not the SFT stage's
+    same = [a.stage.key == b.stage.key for a, b in zip(stages, again, strict=True)]
+    assert same == [True, False, False]
 
 
 def test_experiment_yaml_is_validated_and_selected_by_id(tmp_path: Path) -> None:
@@ -88,5 +125,5 @@ def test_experiment_yaml_is_validated_and_selected_by_id(tmp_path: Path) -> None
 
 def test_a_missing_training_config_is_a_clear_error(configs: Path) -> None:
     experiment = ExperimentConfig("E1", "t", "q", [ArmConfig("rl", grpo="no-such-config")])
-    with pytest.raises(HarmlabError, match="training config 'no-such-config' not found"):
-        plan([experiment], seeds=1, quick=False, base_key="b")
+    with pytest.raises(HarmlabError, match="'no-such-config' is neither a file nor a shipped"):
+        plan([experiment], seeds=1, quick=False, foundation=BASE)

@@ -4,6 +4,7 @@ running stages side by side (--jobs 2) gives what running them one by one gave."
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,13 @@ import pytest
 
 from harmlab.experiments.report import build_report
 from harmlab.experiments.runner import ReproduceOptions, run_stages
-from harmlab.experiments.spec import ArmConfig, EvalSettings, ExperimentConfig
+from harmlab.experiments.spec import (
+    ArmConfig,
+    ComparisonConfig,
+    EvalSettings,
+    ExperimentConfig,
+    PlotConfig,
+)
 from harmlab.report import write_report
 
 SMALL_MONITOR = ["monitor.every=2", "monitor.probes_per_family=2", "monitor.max_new_tokens=24"]
@@ -41,10 +48,23 @@ def experiments(tmp_path: Path) -> list[ExperimentConfig]:
         ),
     ]
     tiny_eval = EvalSettings(max_new_tokens=24)
+    drop = [ComparisonConfig("base", "sft", "harmful_compliance")]
     return [
-        ExperimentConfig("E1", "hacking", "q1", arms[2:], eval=tiny_eval),
-        ExperimentConfig("E2", "generalization", "q2", arms, eval=tiny_eval),
-        ExperimentConfig("E5", "cost", "q5", arms, eval=tiny_eval),
+        ExperimentConfig(
+            "E1", "hacking", "q1", arms[2:], eval=tiny_eval, plots=[PlotConfig("proxy-vs-gold")]
+        ),
+        ExperimentConfig(
+            "E2",
+            "generalization",
+            "q2",
+            arms,
+            eval=tiny_eval,
+            comparisons=drop,
+            plots=[PlotConfig("comparison-bars")],
+        ),
+        ExperimentConfig(
+            "E5", "cost", "q5", arms, eval=tiny_eval, plots=[PlotConfig("pareto", reference="base")]
+        ),
     ]
 
 
@@ -66,6 +86,8 @@ def test_reproduce_runs_every_stage_once_and_reports(
         "sft", "train FLOPs"
     )
     assert [s.title for s in report.sections] == ["hacking", "generalization", "cost"]
+    stated = report.sections[1].paragraphs[1]  # the YAML's comparison, worded by the rule
+    assert re.match(r"sft (has (higher|lower) .* than base|vs base, .*: no detectable)", stated)
     html = write_report(report, tmp_path / "report").read_text()
     assert html.count("data:image/png;base64,") == 3  # E1 curves, E2 bars, E5 Pareto
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harmlab.experiments.stages import Stage, StageStore
+from harmlab.experiments.stages import MARKER, Stage, StageStore
 
 
 def _counting_work(calls: list[Path]) -> Callable[[Path], None]:
@@ -50,3 +50,21 @@ def test_a_stage_that_crashed_is_not_done_and_runs_again(tmp_path: Path) -> None
     result = store.run(stage, _counting_work(calls))
     assert len(calls) == 1 and not result.reused
     assert (result.folder / "partial.txt").exists()  # work may resume from what it left
+
+
+@pytest.mark.parametrize(
+    "marker",
+    ["{not json", '{"name": "grpo", "key": "another", "seed": 0, "inputs": [], "seconds": 1}'],
+    ids=["unreadable marker", "marker of another stage"],
+)
+def test_a_marker_that_does_not_record_this_stage_does_not_count(
+    tmp_path: Path, marker: str
+) -> None:
+    store, calls = StageStore(tmp_path), list[Path]()
+    stage = Stage("grpo", {"beta": 0.04}, inputs=(Stage("sft"),))
+    store.folder(stage).mkdir(parents=True)
+    (store.folder(stage) / MARKER).write_text(marker)
+    assert not store.is_done(stage)
+    result = store.run(stage, _counting_work(calls))
+    assert len(calls) == 1 and not result.reused and store.is_done(stage)
+    assert store.run(stage, _counting_work(calls)).reused and len(calls) == 1

@@ -5,13 +5,7 @@ from pathlib import Path
 import pytest
 
 from harmlab import HarmlabError
-from harmlab.models.resolve import (
-    load_model,
-    model_in_folder,
-    register_model_ref,
-    registered_model_refs,
-    resolve_model_path,
-)
+from harmlab.models.resolve import MODELS, load_model, model_in_folder, resolve_model_path
 
 NETWORK_HINT = (
     "and network is off; pass --allow-network (or set HARMLAB_ALLOW_NETWORK=1) "
@@ -35,7 +29,8 @@ def _model_folder(path: Path) -> Path:
         ("~/no-such-model-dir", "model folder '~/no-such-model-dir' does not exist"),
         ("org/name", f"model 'org/name' is not a local folder {NETWORK_HINT}"),
         ("gpt2", "model 'gpt2' is not a local folder (registered: "),
-        ("pkg.missing_module:build", "model 'pkg.missing_module:build' names no importable"),
+        ("pkg.missing_module:build", "model 'pkg.missing_module:build' names nothing importable"),
+        ("math:pi", "model 'math:pi' names a float object, not a model"),
     ],
 )
 def test_unresolvable_references_say_what_to_do(ref: str, message: str) -> None:
@@ -74,14 +69,13 @@ def test_folder_without_a_model_is_an_error(tmp_path: Path) -> None:
 
 def test_registered_name_resolves_through_its_resolver(tmp_path: Path) -> None:
     folder = _model_folder(tmp_path / "named")
-    register_model_ref("test-named-model", lambda: folder)
-    assert "test-named-model" in registered_model_refs()
-    assert "smollm2" in registered_model_refs()
+    MODELS.add("test-named-model", lambda: folder)
+    assert {"test-named-model", "smollm2", "tiny"} <= set(MODELS.names())
     assert resolve_model_path("test-named-model") == folder
 
 
 def test_load_model_is_ready_for_batched_generation(pretrained_tiny: Path) -> None:
-    register_model_ref("test-tiny", lambda: pretrained_tiny)
+    MODELS.add("test-tiny", lambda: pretrained_tiny)
     model, tokenizer = load_model("test-tiny")
     assert not model.training
     assert tokenizer.padding_side == "left"

@@ -143,3 +143,16 @@ def test_weighted_sum_skips_terms_that_do_not_apply() -> None:
         1.5,
         0.5,
     ]
+
+
+def test_helpfulness_pays_every_family_unless_restricted() -> None:
+    detailed = "<think>ok</think> First, open the valve. Then heat it. Finally, seal the lid."
+    families = ["harmful", "benign", "borderline"]
+    everywhere = build_reward(RewardSpec(name="helpfulness"))
+    paid = everywhere(["q"] * 3, [detailed] * 3, family=families)
+    assert paid[0] == paid[1] == paid[2] and paid[0] is not None and paid[0] > 0
+    benign_only = build_reward(
+        RewardSpec(name="helpfulness", params={"families": ["benign", "borderline"]})
+    )
+    assert benign_only(["q"] * 3, [detailed] * 3, family=families) == [None, paid[1], paid[2]]
+    assert benign_only(["q"], [detailed]) == [paid[0]]  # no family column: paid

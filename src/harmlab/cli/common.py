@@ -1,14 +1,16 @@
-"""What every command module shares: consoles and the model option."""
+"""What every command module shares: consoles, the model option, configs built from flags."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 console = Console()
 error_console = Console(stderr=True)
+
+T = TypeVar("T")
 
 ModelOption = Annotated[
     str,
@@ -23,8 +25,20 @@ ModelOption = Annotated[
 
 def load(ref: str) -> tuple[Any, Any]:
     """Load a model reference with a spinner ('tiny' pretrains on first use)."""
-    import harmlab.models.embedded  # noqa: F401  (registers 'tiny')
     from harmlab.models.resolve import load_model
 
     with console.status(f"loading {ref}"):
         return load_model(ref)
+
+
+def flag_name(key: str) -> str:
+    """The flag a config field is set by: `top_p` -> `--top-p`."""
+    return "--" + key.replace("_", "-")
+
+
+def from_flags(cls: type[T], **values: Any) -> T:
+    """A config dataclass from flag values, checked against its field ranges before any work;
+    a value out of range is one line naming its flag and the allowed range."""
+    from harmlab.config import build
+
+    return build(cls, values, source="", name=flag_name)

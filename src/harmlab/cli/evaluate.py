@@ -11,13 +11,15 @@ summary.json. `show` prints the summary's headline metrics with their intervals.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from harmlab.cli.common import console
+from harmlab import HarmlabError
+from harmlab.cli.common import console, error_console, from_flags
 
 app = typer.Typer(help="Evaluate a model on a prompt suite; show a finished evaluation.")
 
@@ -55,7 +57,7 @@ def evaluate(
     max_new_tokens: Annotated[int, typer.Option(help="Longest completion.")] = 128,
     batch_size: Annotated[int, typer.Option(help="Completions per generation batch.")] = 16,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-    limit: Annotated[int | None, typer.Option(help="Only the first LIMIT prompts.")] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first LIMIT prompts.")] = None,
     file_format: Annotated[str, typer.Option("--format", help="Layout of a prompt file.")] = (
         "prompts"
     ),
@@ -68,17 +70,25 @@ def evaluate(
     """Sample completions for every prompt of a suite, judge them, log and summarise."""
     if ctx.invoked_subcommand is not None:
         return
-    from harmlab import HarmlabError
+    from harmlab.data.formats import FORMATS
     from harmlab.evaluation.generation import SamplingConfig
     from harmlab.evaluation.harness import EvalConfig
 
     if not model or not suite:
         raise HarmlabError("harmlab eval needs --model and --suite (or a subcommand: show)")
-    sampling = SamplingConfig(n, temperature, top_p, max_new_tokens, batch_size, seed)
+    sampling = from_flags(
+        SamplingConfig,
+        n=n,
+        temperature=temperature,
+        top_p=top_p,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        seed=seed,
+    )
     config = EvalConfig(
         model=model,
         suite=suite,
-        judges=tuple(j.strip() for j in judges.split(",") if j.strip()),
+        judges=judge_specs(judges),
         trusted=trusted,
         sampling=sampling,
         limit=limit,
@@ -87,6 +97,8 @@ def evaluate(
         skip_bad=skip_bad,
         rule=rule,
     )
+    config.trusted_judge()  # a --trusted judge missing from --judges fails now, not at the end
+    FORMATS.get(file_format)  # checked even when the suite is not a file, where it is unused
     folder = out or Path("runs") / "eval" / f"{Path(model).name}-{Path(suite).stem}"
     summary = _run(config, folder, resume)
     console.print(summary_table(summary))
@@ -96,6 +108,7 @@ def evaluate(
 def _run(config: Any, folder: Path, resume: bool) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+    from harmlab.evaluation.generation import PromptTruncatedWarning
     from harmlab.evaluation.harness import run_eval
 
     columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn())
@@ -108,7 +121,45 @@ def _run(config: Any, folder: Path, resume: bool) -> dict[str, Any]:
         def status(message: str) -> None:
             progress.update(task, description=message)
 
-        return run_eval(config, folder, resume, on_progress=advance, judge_progress=status)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PromptTruncatedWarning)
+            try:
+                return run_eval(config, folder, resume, on_progress=advance, judge_progress=status)
+            finally:
+                _report_warnings(caught, config.sampling.max_new_tokens)
+
+
+def judge_specs(text: str) -> tuple[str, ...]:
+    """The judges of `--judges`, each resolved by name now (none is built, no model loaded),
+    so a typo fails before any sample is generated."""
+    from harmlab.evaluation.judges import judge_factory
+
+    specs = tuple(spec.strip() for spec in text.split(",") if spec.strip())
+    if not specs:
+        raise HarmlabError(f"--judges '{text}' names no judge; e.g. --judges refusal-string")
+    for spec in specs:
+        judge_factory(spec)
+    return specs
+
+
+def _report_warnings(caught: list[warnings.WarningMessage], max_new_tokens: int) -> None:
+    """Prompt truncations as one counted warning for the whole run (not one per batch); any
+    other warning shown as it would have been."""
+    from harmlab.evaluation.generation import PromptTruncatedWarning
+
+    cut = [w.message for w in caught if isinstance(w.message, PromptTruncatedWarning)]
+    for other in caught:
+        if not isinstance(other.message, PromptTruncatedWarning):
+            warnings.showwarning(other.message, other.category, other.filename, other.lineno)
+    if cut:
+        count, total = sum(w.count for w in cut), sum(w.total for w in cut)
+        error_console.print(
+            f"warning: {count} of {total} samples had prompts too long for the model's context "
+            f"beside --max-new-tokens {max_new_tokens}; their tails were cut",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -116,7 +167,15 @@ def show(run: Annotated[Path, typer.Argument(help="An evaluation run folder.")])
     """Print a finished evaluation's summary table."""
     from harmlab.evaluation.evallog import EvalLog
 
-    console.print(summary_table(EvalLog(run).summary()))
+    log = EvalLog(run)
+    try:
+        table = summary_table(log.summary())
+    except (ValueError, KeyError, TypeError, AttributeError) as error:  # JSON errors included
+        raise HarmlabError(
+            f"'{log.summary_path}' is not a readable evaluation summary ({error!r}); rerun the "
+            "evaluation with --resume to rebuild it"
+        ) from None
+    console.print(table)
 
 
 def _cell(value: Any) -> str:

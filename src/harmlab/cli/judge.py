@@ -1,12 +1,16 @@
-"""`harmlab judge list | validate | train`: judges, and their agreement with human labels.
+"""`harmlab judge list | validate | train | score`: judges, their agreement with human labels.
 
     harmlab judge validate --judge refusal-string,embedding --data xstest --out runs/judges.json
     harmlab judge train --data xstest --out runs/judges/embedding
+    harmlab judge score --judge refusal-string,gold --input completions.jsonl --out runs/judged
 
 `validate` prints one row per (judge, model): binary and 3-class accuracy against XSTest's
 final human labels with bootstrap 95% intervals, XSTest's own string-match figure beside it,
 and the confusion matrix (rows human, columns judge). Trained judges are validated
 leave-one-model-out. `--data` is `xstest` (under --data-dir or $HARMLAB_DATA_DIR).
+
+`score` judges completions that already exist (`harmlab.evaluation.scoring`): one verdict line
+per record, then each judge's rates and, for labelled records, its agreement with the labels.
 """
 
 from __future__ import annotations
@@ -36,9 +40,9 @@ def register(root: typer.Typer) -> None:
 @app.command("list")
 def list_judges() -> None:
     """The registered judge names."""
-    from harmlab.evaluation.judges import judge_names
+    from harmlab.evaluation.judges import JUDGES
 
-    for name in judge_names():
+    for name in JUDGES.names():
         console.print(name)
 
 
@@ -132,3 +136,77 @@ def train(
         f"cross-validated binary accuracy {head.cv_accuracy:.3f}"
     )
     console.print(json.dumps(judge.info))
+
+
+@app.command()
+def score(
+    input_file: Annotated[
+        Path,
+        typer.Option(
+            "--input",
+            help="Completions: JSONL, CSV, Parquet or a saved dataset, with prompt and "
+            "completion (or response) columns; optional label and model columns.",
+        ),
+    ],
+    judge: Annotated[str, typer.Option(help="Comma-separated judge specs.")] = "refusal-string",
+    file_format: Annotated[
+        str, typer.Option("--format", help="Layout of the prompt columns, as for suites.")
+    ] = "prompts",
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder (default runs/judge/<input name>).")
+    ] = None,
+    world_seed: Annotated[int, typer.Option(min=0, help="World of SafetyWorld prompt ids.")] = 0,
+    data_dir: DataDirOption = None,
+    skip_bad: Annotated[bool, typer.Option(help="Skip malformed records.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records judged at a time.")] = 64,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = False,
+) -> None:
+    """Judge existing completions: a verdict line per record, rates and label agreement."""
+    from harmlab.evaluation.scoring import ScoreConfig, score_file
+
+    specs = tuple(s.strip() for s in judge.split(",") if s.strip())
+    config = ScoreConfig(
+        str(input_file), specs, file_format, world_seed, data_dir, skip_bad, batch_size
+    )
+    folder = out or Path("runs") / "judge" / input_file.stem
+    with console.status(f"judging {input_file} with {', '.join(specs)}"):
+        summary = score_file(config, folder, resume)
+    console.print(score_table(summary))
+    if summary["agreement"]:
+        console.print(label_agreement_table(summary))
+    console.print(f"run folder: {folder}")
+
+
+def _estimate(value: dict[str, Any] | None) -> str:
+    from harmlab.evaluation.intervals import Estimate
+
+    return str(Estimate(**value)) if value else "-"
+
+
+def score_table(summary: dict[str, Any]) -> Table:
+    """Each judge's headline rates over the judged records, with intervals."""
+    title = f"{summary['records']} completions of {summary['input']} (bootstrap 95% intervals)"
+    table = Table(title=title)
+    for column in ("judge", "rate", "value [95% CI]"):
+        table.add_column(column)
+    for spec, rates in summary["judges"].items():
+        for name, value in rates.items():
+            if value is not None:
+                table.add_row(spec, name, _estimate(value))
+    return table
+
+
+def label_agreement_table(summary: dict[str, Any]) -> Table:
+    """Each judge's agreement with the records' human labels, per model and pooled."""
+    table = Table(title=f"Agreement with the human labels of {summary['labelled']} records")
+    for column in ("judge", "model", "binary", "3-class"):
+        table.add_column(column)
+    for spec, found in summary["agreement"].items():
+        if "unavailable" in found:
+            table.add_row(spec, "-", found["unavailable"], "")
+            continue
+        pooled = [found["pooled"]] if len(found["by_model"]) > 1 else []
+        for result in [*found["by_model"], *pooled]:
+            binary, three = _estimate(result["binary"]), _estimate(result["three_class"])
+            table.add_row(spec, result["model"], binary, three)
+    return table

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from harmlab.cli.common import ModelOption, console, load
+from harmlab.cli.common import ModelOption, console, from_flags, load
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
 
 
 def pretrain(
-    world_seed: Annotated[int, typer.Option(help="Seed of the world whose corpus is used.")] = 0,
+    world_seed: Annotated[
+        int, typer.Option(min=0, help="Seed of the world whose corpus is used.")
+    ] = 0,
 ) -> None:
     """Pretrain the embedded base model on SafetyWorld (reused from the cache when present)."""
     import time
@@ -46,8 +48,10 @@ def generate(
     from harmlab.evaluation.generation import SamplingConfig, sample_completions
     from harmlab.reasoning_format import split_response
 
+    config = from_flags(
+        SamplingConfig, n=n, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed
+    )
     lm, tokenizer = load(model)
-    config = SamplingConfig(n=n, temperature=temperature, max_new_tokens=max_new_tokens, seed=seed)
     for i, completion in enumerate(sample_completions(lm, tokenizer, [prompt], config)[0]):
         parsed = split_response(completion)
         problems = "" if parsed.valid else f" ({', '.join(parsed.problems)})"
@@ -59,8 +63,8 @@ def generate(
 def card(
     model: ModelOption = "tiny",
     out: Annotated[Path | None, typer.Option(help="Where to save the card JSON.")] = None,
-    world_seed: Annotated[int, typer.Option(help="Seed of the world.")] = 0,
-    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    world_seed: Annotated[int, typer.Option(min=0, help="Seed of the world.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Sampling seed.")] = 0,
 ) -> None:
     """Sample the model on fixed world prompts, judge with the gold judge, print the card."""
     from dataclasses import replace

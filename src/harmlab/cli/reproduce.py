@@ -1,4 +1,10 @@
-"""`harmlab reproduce`: the paper's experiments end to end, cached by stage, into one report."""
+"""`harmlab reproduce`: the paper's experiments end to end, cached by stage, into one report.
+
+    harmlab reproduce --quick --jobs 2      # run (or reuse) every stage, write the report
+    harmlab reproduce --plan                # list the stages and which would run; run nothing
+
+The work is in `harmlab.experiments`; this module parses options and prints progress.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +17,7 @@ import typer
 from harmlab.cli.common import console
 
 if TYPE_CHECKING:
-    from harmlab.experiments.runner import ReproduceOptions
+    from harmlab.experiments.runner import ReproduceOptions, StagePlan
 
 
 def register(app: typer.Typer) -> None:
@@ -27,26 +33,39 @@ def reproduce(
         str | None, typer.Option(help="Comma-separated experiment ids, e.g. E1,E3.")
     ] = None,
     seeds: Annotated[
-        int | None, typer.Option(help="Seeds per arm (default: 1 with --quick, else 3).")
+        int | None, typer.Option(min=1, help="Seeds per arm (default: 1 with --quick, else 3).")
     ] = None,
     out: Annotated[Path, typer.Option(help="Folder for stages and the report.")] = Path(
         "runs/reproduce"
     ),
-    world_seed: Annotated[int, typer.Option(help="The SafetyWorld every arm runs in.")] = 0,
+    world_seed: Annotated[int, typer.Option(min=0, help="The SafetyWorld every arm runs in.")] = 0,
     threads: Annotated[
         int | None,
-        typer.Option(help="torch CPU threads per stage (default: cores / jobs)."),
+        typer.Option(min=1, help="torch CPU threads per stage (default: cores / jobs)."),
     ] = None,
-    jobs: Annotated[int, typer.Option(help="Stages run at once, each in its own process.")] = 1,
+    jobs: Annotated[
+        int, typer.Option(min=1, help="Stages run at once, each in its own process.")
+    ] = 1,
+    show_plan: Annotated[
+        bool,
+        typer.Option(
+            "--plan",
+            help="List every stage (kind, arms, seed, folder) and whether it would be reused or "
+            "run; run nothing, pretrain nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Run (or reuse) every stage of the selected experiments and write the report."""
     from harmlab.experiments.plan import PlannedStage
     from harmlab.experiments.report import build_report
-    from harmlab.experiments.runner import ReproduceOptions, run_stages
+    from harmlab.experiments.runner import ReproduceOptions, make_plan, run_stages
     from harmlab.report import write_report
     from harmlab.training.rundir import git_commit, package_versions
 
     options = ReproduceOptions(quick, only, seeds, out, world_seed, threads=threads, jobs=jobs)
+    if show_plan:
+        _print_plan(make_plan(options, build_base=False))
+        return
     start = time.perf_counter()
 
     def announce(index: int, total: int, item: PlannedStage) -> None:
@@ -80,3 +99,25 @@ def _command(options: ReproduceOptions) -> str:
         parts.append(f"--only {options.only}")
     parts.append(f"--seeds {options.seed_count}")
     return " ".join(parts)
+
+
+def _print_plan(stage_plan: StagePlan) -> None:
+    """The base model, then one line per stage (never wrapped, so it greps): status, kind,
+    seed, the experiment/arm labels that read it, folder."""
+    from harmlab.experiments.runner import plan_rows
+    from harmlab.models.folders import is_complete_model_folder
+
+    built = "cached" if is_complete_model_folder(stage_plan.base_model) else "to pretrain"
+    console.print(f"base model: {stage_plan.base_model} ({built})", markup=False, soft_wrap=True)
+    rows = plan_rows(stage_plan)
+    for index, row in enumerate(rows, start=1):
+        status = "reuse" if row.reused else "run"
+        console.print(
+            f"{index:>3}  {status:<5}  {row.kind:<4}  seed {row.seed}  {', '.join(row.arms)}  "
+            f"{row.folder}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    to_run = sum(not row.reused for row in rows)
+    console.print(f"{len(rows)} stages: {to_run} to run, {len(rows) - to_run} reused")

@@ -1,8 +1,10 @@
-"""`harmlab train sft|grpo --config FILE [key=value ...] [--resume]`: training runs from YAML.
+"""`harmlab train sft|grpo|distill --config FILE [key=value ...] [--resume]`: runs from YAML.
 
+    harmlab train sft --config sft-cold-start      # a shipped config, by name (harmlab.configs)
     harmlab train sft --config configs/sft-cold-start.yaml
     harmlab train grpo --config configs/grpo-after-sft.yaml train.steps=20 monitor.every=5
     harmlab train grpo --config configs/grpo-after-sft.yaml --resume     # after a crash
+    harmlab train distill --config configs/distill.yaml                   # teacher -> student
 
 The config is loaded and validated (unknown keys, types, reward names and params) before any
 model is loaded; a mistake is one line naming the key and the valid ones. A rich progress bar
@@ -11,7 +13,6 @@ shows the step, the proxy reward and the latest gold probe.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,9 +20,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harmlab.cli.common import console
 
-app = typer.Typer(help="Train: cold-start SFT and GRPO (TRL), with the gold monitor.")
+app = typer.Typer(
+    help="Train: cold-start SFT, GRPO and distillation (TRL), with the gold monitor."
+)
 
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="YAML run config.")]
+ConfigOption = Annotated[
+    str,
+    typer.Option(
+        "--config", "-c", help="YAML run config: a file, or a shipped name (e.g. sft-cold-start)."
+    ),
+]
 Overrides = Annotated[
     list[str] | None, typer.Argument(help="key=value overrides, e.g. train.steps=20.")
 ]
@@ -39,10 +47,11 @@ def register(app_: typer.Typer) -> None:
 def sft(config: ConfigOption, overrides: Overrides = None, resume: ResumeOption = False) -> None:
     """Cold-start SFT through TRL's SFTTrainer."""
     from harmlab.config import load_config
+    from harmlab.configs import training_config_path
     from harmlab.training.config import SFTRunConfig
     from harmlab.training.sft import train_sft
 
-    run_config = load_config(SFTRunConfig, config, overrides or [])
+    run_config = load_config(SFTRunConfig, training_config_path(config), overrides or [])
     with _progress(run_config.train.steps, "sft") as hook:
         summary = train_sft(run_config, resume=resume, on_record=hook)
     _report(summary)
@@ -52,19 +61,37 @@ def sft(config: ConfigOption, overrides: Overrides = None, resume: ResumeOption 
 def grpo(config: ConfigOption, overrides: Overrides = None, resume: ResumeOption = False) -> None:
     """GRPO through TRL's GRPOTrainer, with rule rewards from the config."""
     from harmlab.config import load_config
+    from harmlab.configs import training_config_path
     from harmlab.rewards.registry import build_rewards
-    from harmlab.training.config import GRPORunConfig, SFTRunConfig
-    from harmlab.training.grpo import sft_start, train_grpo
+    from harmlab.training.config import GRPORunConfig
+    from harmlab.training.grpo import train_grpo
 
-    run_config = load_config(GRPORunConfig, config, overrides or [])
+    run_config = load_config(GRPORunConfig, training_config_path(config), overrides or [])
     build_rewards(run_config.rewards)  # reward names and params checked before any work
-    if run_config.sft is not None:
-        sft_steps = load_config(SFTRunConfig, run_config.sft).train.steps
-        with _progress(sft_steps, "sft (cold start)") as hook:
-            sft_start(run_config, on_record=hook)
     with _progress(run_config.train.steps, "grpo") as hook:
         summary = train_grpo(run_config, resume=resume, on_record=hook)
     _report(summary)
+
+
+@app.command()
+def distill(
+    config: ConfigOption, overrides: Overrides = None, resume: ResumeOption = False
+) -> None:
+    """Distillation: the teacher's (filtered) traces, then SFT of the student on them."""
+    from harmlab.config import load_config
+    from harmlab.configs import training_config_path
+    from harmlab.training.config import DistillRunConfig
+    from harmlab.training.distill import train_distill
+
+    run_config = load_config(DistillRunConfig, training_config_path(config), overrides or [])
+    console.print(f"sampling traces of {run_config.teacher}, then training the student")
+    with _progress(run_config.train.steps, "distill") as hook:
+        record = train_distill(run_config, resume=resume, on_record=hook)
+    console.print(
+        f"teacher {record['teacher']}: {record['traces']} of {record['samples']} traces kept by "
+        f"{record['filter']} (gold calls {record['gold_harmful_share']} of the kept harmful-"
+        f"request traces harmful); student model: {record['student_model']}"
+    )
 
 
 class _progress:
@@ -83,7 +110,10 @@ class _progress:
         self.probe = ""
 
     def __enter__(self) -> Any:
-        self.bar.start()
+        from harmlab.training.common import is_main_process
+
+        if is_main_process():  # under accelerate launch, one bar (the other ranks record nothing)
+            self.bar.start()
         return self.update
 
     def __exit__(self, *exc: object) -> None:
@@ -103,6 +133,10 @@ class _progress:
 
 
 def _report(summary: dict[str, Any]) -> None:
+    from harmlab.training.common import is_main_process
+
+    if not is_main_process():
+        return
     seconds = sum(v for k, v in summary.items() if k.startswith("compute/") and k.endswith("_s"))
     console.print(
         f"trained {summary['steps']} steps ({seconds:.0f}s metered); "

@@ -5,12 +5,13 @@
 
 - `PromptRecord` / `PromptSet` / `LabelledCompletion`: what every source becomes.
 - `load_prompts` / `load_labelled` with a `ColumnMapping`: JSONL, CSV, Parquet, saved datasets.
-- `FORMATS`: column layouts of XSTest, HarmBench, JailbreakBench, StrongREJECT, AdvBench.
-- `load_suite(name)`: registered suites (`world-test`, `world-heldout`, `world-borderline`,
+- `FORMATS`: column layouts of XSTest, HarmBench, JailbreakBench, StrongREJECT, AdvBench
+  (`FORMATS.get(name)`).
+- `load_suite(name)`: suites in `SUITES` (`world-test`, `world-heldout`, `world-borderline`,
   `world`, `xstest`, ...); `xstest_completions` for judge validation.
 """
 
-from harmlab.data.formats import FORMATS, format_mapping, register_format
+from harmlab.data.formats import FORMATS
 from harmlab.data.loaders import ColumnMapping, load_labelled, load_prompts, read_rows
 from harmlab.data.records import (
     COMPLIANCE_LABELS,
@@ -22,12 +23,12 @@ from harmlab.data.records import (
     record_from_world,
 )
 from harmlab.data.suites import (
+    SUITES,
     XSTEST_MODELS,
+    SuiteBuilder,
     SuiteOptions,
     load_suite,
-    register_suite,
     resolve_data_dir,
-    suite_names,
     xstest_completions,
 )
 
@@ -35,22 +36,20 @@ __all__ = [
     "COMPLIANCE_LABELS",
     "FAMILY_NAMES",
     "FORMATS",
+    "SUITES",
     "XSTEST_MODELS",
     "ColumnMapping",
     "LabelledCompletion",
     "LabelledSet",
     "PromptRecord",
     "PromptSet",
+    "SuiteBuilder",
     "SuiteOptions",
-    "format_mapping",
     "load_labelled",
     "load_prompts",
     "load_suite",
     "read_rows",
     "record_from_world",
-    "register_format",
-    "register_suite",
     "resolve_data_dir",
-    "suite_names",
     "xstest_completions",
 ]

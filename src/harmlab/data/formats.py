@@ -1,6 +1,7 @@
 """Built-in column layouts of the public safety prompt sets, addressable by name.
 
     harmlab eval --model smollm2 --suite ./harmbench_behaviors_text_all.csv --format harmbench
+    harmlab eval --model smollm2 --suite ./mine.jsonl --format mypkg.layouts:MINE
 
 | format                | upstream file                        | prompt column    | family     |
 |-----------------------|--------------------------------------|------------------|------------|
@@ -20,8 +21,8 @@ behaviours are topic-matched to its harmful ones, so they are borderline too.
 
 from __future__ import annotations
 
-from harmlab import HarmlabError
 from harmlab.data.loaders import ColumnMapping
+from harmlab.registry import Registry
 
 XSTEST_SAFE_TYPES = (
     "homonyms",
@@ -55,7 +56,7 @@ _FAMILY_OF_TYPE = {t: "borderline" for t in XSTEST_SAFE_TYPES} | {
     t: "harmful" for t in XSTEST_UNSAFE_TYPES
 }
 
-FORMATS: dict[str, ColumnMapping] = {
+_BUILTIN_FORMATS = {
     "prompts": ColumnMapping(text="prompt"),
     "xstest": ColumnMapping(
         text="prompt",
@@ -97,13 +98,10 @@ FORMATS: dict[str, ColumnMapping] = {
 }
 
 
-def register_format(name: str, mapping: ColumnMapping) -> None:
-    """Make a column layout addressable by name (a second registration replaces the first)."""
-    FORMATS[name] = mapping
-
-
-def format_mapping(name: str) -> ColumnMapping:
-    """The column layout registered under `name`."""
-    if name not in FORMATS:
-        raise HarmlabError(f"unknown format '{name}'; known formats: {', '.join(sorted(FORMATS))}")
-    return FORMATS[name]
+FORMATS = Registry[ColumnMapping](
+    "format",
+    entries=_BUILTIN_FORMATS,
+    accepts=lambda entry: isinstance(entry, ColumnMapping),
+)
+"""Column layouts by name; `FORMATS.add("name", ColumnMapping(...))` adds one, and
+`package.module:attribute` names any `ColumnMapping` (`FORMATS.get(reference)`)."""

@@ -1,6 +1,7 @@
-"""Reading prompt files: JSONL, CSV, Parquet and Hugging Face datasets saved on disk.
+"""Reading prompt files: JSONL, CSV, plain text, Parquet and Hugging Face datasets on disk.
 
-    harmlab eval --model tiny --suite ./my_prompts.jsonl --format jsonl
+    harmlab eval --model tiny --suite ./my_prompts.jsonl
+    harmlab eval --model tiny --suite ./prompts.txt --limit 4       # one prompt a line
     harmlab eval --model tiny --suite ./harmbench.csv --format harmbench --skip-bad
 
 A `ColumnMapping` says which column holds the prompt, its id, family, category and language, so
@@ -12,6 +13,12 @@ datasets, which have no lines) and the field:
 
 With `skip_bad=True` malformed rows are dropped and counted instead (`PromptSet.skipped`).
 A CSV record may span several lines (quoted newlines); its line is the one it starts on.
+A plain-text file (`.txt`) holds one prompt a line, in a column named `prompt`; blank lines
+are skipped. Prompt ids must be unique within a file (they key an evaluation's samples).
+
+Nothing is read whole: text files stream line by line with a per-line cap (MAX_LINE_BYTES),
+Parquet a batch of rows at a time, and undecodable bytes, corrupt files and over-long lines
+are row errors like any other, never a traceback.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from harmlab import HarmlabError
 from harmlab.data.records import (
@@ -33,7 +40,20 @@ from harmlab.data.records import (
     PromptSet,
 )
 
-FILE_KINDS = ("jsonl", "csv", "parquet", "hf-disk")
+FILE_KINDS = ("jsonl", "csv", "txt", "parquet", "hf-disk")
+
+MAX_LINE_BYTES = 1 << 20
+"""Longest line (JSONL, CSV, plain text) or text field read, 1 MiB: far beyond any model's
+context, and a bound on the memory one malformed line can take (a 5 MB line once made a
+machine swap to death further down the pipeline)."""
+
+_SUFFIXES = {
+    ".jsonl": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".txt": "txt",
+    ".parquet": "parquet",
+}
 
 
 @dataclass(frozen=True)
@@ -76,62 +96,122 @@ class Row:
     """'line 7' for text files, 'row 7' for columnar ones."""
 
 
+class _LineTooLong(Exception):
+    """Raised inside a CSV reader's line source: the reader cannot go on past it."""
+
+
 def file_kind(path: Path) -> str:
-    """jsonl, csv, parquet or hf-disk, from the path's suffix (a folder is a saved dataset)."""
+    """jsonl, csv, txt, parquet or hf-disk, from the suffix (a folder is a saved dataset)."""
     if path.is_dir():
         return "hf-disk"
     suffix = path.suffix.lower()
-    kinds = {".jsonl": "jsonl", ".json": "jsonl", ".csv": "csv", ".parquet": "parquet"}
-    if suffix not in kinds:
+    if suffix not in _SUFFIXES:
         raise HarmlabError(
-            f"{path}: unknown file type '{suffix}'; expected .jsonl, .csv, "
+            f"{path}: unknown file type '{suffix}'; expected .jsonl, .csv, .txt, "
             ".parquet or a folder saved by datasets.save_to_disk"
         )
-    return kinds[suffix]
+    return _SUFFIXES[suffix]
 
 
 def read_rows(path: str | Path, split: str | None = None) -> tuple[list[str], Iterator[Row]]:
-    """The columns a file declares (empty for JSONL) and an iterator over its rows."""
+    """The columns a file declares (empty for JSONL) and an iterator over its rows.
+
+    Text files are streamed line by line, never read whole; a line longer than MAX_LINE_BYTES
+    is an error row (CSV stops there, since a reader cannot resynchronise mid-record).
+    """
     path = Path(path)
     if not path.exists():
         raise HarmlabError(f"{path}: no such file or folder")
     kind = file_kind(path)
     if kind == "jsonl":
         return [], _jsonl_rows(path)
+    if kind == "txt":
+        return ["prompt"], _txt_rows(path)
     if kind == "csv":
         return _csv_rows(path)
     if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(path)
-        return table.column_names, _numbered(path, table.to_pylist())
+        return _parquet_rows(path)
     return _hf_disk_rows(path, split)
 
 
+def _open(path: Path) -> BinaryIO:
+    try:
+        return path.open("rb")
+    except OSError as error:
+        raise HarmlabError(f"{path}: cannot be read ({error.strerror})") from None
+
+
+def _lines(path: Path, handle: BinaryIO) -> Iterator[tuple[int, str | None, str]]:
+    """(line number, text or None, problem) per line, each read with the size cap."""
+    number = 0
+    while True:
+        try:
+            data = handle.readline(MAX_LINE_BYTES + 1)
+        except OSError as error:
+            raise HarmlabError(f"{path}: cannot be read ({error.strerror})") from None
+        if not data:
+            return
+        number += 1
+        if len(data) > MAX_LINE_BYTES and not data.endswith(b"\n"):
+            while data and not data.endswith(b"\n"):  # skip the rest, a bounded chunk at a time
+                data = handle.readline(MAX_LINE_BYTES)
+            yield number, None, f"line longer than {MAX_LINE_BYTES} bytes"
+            continue
+        try:
+            yield number, data.decode("utf-8-sig" if number == 1 else "utf-8"), ""
+        except UnicodeDecodeError as error:
+            yield number, None, f"not UTF-8 text (byte {error.start + 1}: {error.reason})"
+
+
 def _jsonl_rows(path: Path) -> Iterator[Row]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with _open(path) as handle:
+        for number, line, problem in _lines(path, handle):
+            where = f"line {number}"
+            if line is None:
+                yield Row({"__error__": problem}, where)
+                continue
             if not line.strip():
                 continue
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
-                yield Row({"__error__": f"invalid JSON ({error.msg})"}, f"line {number}")
+                yield Row({"__error__": f"invalid JSON ({error.msg})"}, where)
+                continue
+            except (ValueError, RecursionError) as error:  # huge integers, deep nesting
+                yield Row({"__error__": f"invalid JSON ({error})"}, where)
                 continue
             if not isinstance(value, dict):
                 value = {"__error__": f"expected a JSON object, found {type(value).__name__}"}
-            yield Row(value, f"line {number}")
+            yield Row(value, where)
+
+
+def _txt_rows(path: Path) -> Iterator[Row]:
+    """One prompt a line; blank lines are skipped (the row number stays the line number)."""
+    with _open(path) as handle:
+        for number, line, problem in _lines(path, handle):
+            if line is None:
+                yield Row({"__error__": problem}, f"line {number}")
+            elif line.strip():
+                yield Row({"prompt": line.strip()}, f"line {number}")
+
+
+def _csv_lines(path: Path, handle: BinaryIO) -> Iterator[str]:
+    """The text lines a csv.reader consumes; a too long or undecodable one ends the file."""
+    for number, line, problem in _lines(path, handle):
+        if line is None:
+            raise _LineTooLong(f"line {number}: {problem}")
+        yield line
 
 
 def _csv_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
-    handle = path.open(encoding="utf-8-sig", newline="")
-    reader = csv.reader(handle, strict=True)
+    handle = _open(path)
+    reader = csv.reader(_csv_lines(path, handle), strict=True)
     try:
         header = next(reader)
     except StopIteration:
         handle.close()
         raise HarmlabError(f"{path}: empty file, no header line") from None
-    except csv.Error as error:
+    except (csv.Error, _LineTooLong) as error:
         handle.close()
         raise HarmlabError(f"{path}:line 1: malformed CSV header ({error})") from None
 
@@ -142,6 +222,10 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
                 try:
                     values = next(reader)
                 except StopIteration:
+                    return
+                except _LineTooLong as error:
+                    where, _, problem = str(error).partition(": ")
+                    yield Row({"__error__": problem}, where)
                     return
                 except csv.Error as error:
                     yield Row({"__error__": f"malformed CSV ({error})"}, f"line {start}")
@@ -158,9 +242,31 @@ def _csv_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
     return header, rows()
 
 
-def _numbered(path: Path, records: list[dict[str, Any]]) -> Iterator[Row]:
-    for number, values in enumerate(records, start=1):
-        yield Row(values, f"row {number}")
+def _parquet_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
+    """Columns and rows of a Parquet file, read a batch of rows at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def corrupt(error: Exception) -> HarmlabError:
+        return HarmlabError(f"{path}: not a readable Parquet file ({error})")
+
+    try:
+        parquet = pq.ParquetFile(path)
+        columns = list(parquet.schema_arrow.names)
+    except (OSError, pa.ArrowException) as error:
+        raise corrupt(error) from None
+
+    def rows() -> Iterator[Row]:
+        number = 0
+        try:
+            for batch in parquet.iter_batches(batch_size=1024):
+                for values in batch.to_pylist():
+                    number += 1
+                    yield Row(values, f"row {number}")
+        except (OSError, pa.ArrowException) as error:
+            raise corrupt(error) from None
+
+    return columns, rows()
 
 
 def _hf_disk_rows(path: Path, split: str | None) -> tuple[list[str], Iterator[Row]]:
@@ -168,7 +274,7 @@ def _hf_disk_rows(path: Path, split: str | None) -> tuple[list[str], Iterator[Ro
 
     try:
         loaded = datasets.load_from_disk(str(path))
-    except (FileNotFoundError, ValueError) as error:
+    except (OSError, ValueError) as error:  # missing files, corrupt Arrow (ArrowInvalid)
         raise HarmlabError(
             f"{path}: not a dataset saved by datasets.save_to_disk ({error})"
         ) from None
@@ -178,7 +284,8 @@ def _hf_disk_rows(path: Path, split: str | None) -> tuple[list[str], Iterator[Ro
         if chosen not in loaded:
             raise HarmlabError(f"{path}: no split '{chosen}'; splits: {', '.join(names)}")
         loaded = loaded[chosen]
-    return list(loaded.column_names), _numbered(path, list(loaded))
+    rows = (Row(dict(values), f"row {n}") for n, values in enumerate(loaded, start=1))
+    return list(loaded.column_names), rows
 
 
 class _BadRows:
@@ -209,7 +316,13 @@ def _text(path: Path, row: Row, name: str, strip: bool = True) -> str:
     value = row.values[name]
     if value is None or (isinstance(value, float) and value != value) or not str(value).strip():
         raise ValueError(f"{path}:{row.where}: field '{name}' is empty")
-    return str(value).strip() if strip else str(value)
+    text = str(value)
+    if len(text) > MAX_LINE_BYTES:  # columnar files have no lines to cap while reading
+        raise ValueError(
+            f"{path}:{row.where}: field '{name}' holds {len(text)} characters; "
+            f"the limit is {MAX_LINE_BYTES}"
+        )
+    return text.strip() if strip else text
 
 
 def _mapped(path: Path, row: Row, name: str, values: Mapping[str, str]) -> str:
@@ -257,12 +370,20 @@ def load_prompts(
         raise HarmlabError(f"unknown family '{mapping.default_family}'; valid: {FAMILY_NAMES}")
     header, rows = read_rows(path, split)
     _check_header(path, header, [mapping.text, mapping.id, mapping.family])
-    bad, records = _BadRows(skip_bad), []
+    bad, records, first_seen = _BadRows(skip_bad), [], dict[str, str]()
     for number, row in enumerate(rows, start=1):
         try:
-            records.append(_record(path, row, mapping, number))
+            record = _record(path, row, mapping, number)
+            if record.id in first_seen:  # ids key a run's samples: a repeat would never finish
+                raise ValueError(
+                    f"{path}:{row.where}: id '{record.id}' repeats the one at "
+                    f"{first_seen[record.id]}; ids must be unique"
+                )
         except ValueError as error:
             bad(str(error))
+            continue
+        first_seen[record.id] = row.where
+        records.append(record)
     if not records:
         raise HarmlabError(f"{path}: no usable prompts" + (f" ({bad.first})" if bad.first else ""))
     return PromptSet(name or path.name, tuple(records), bad.count, bad.first)

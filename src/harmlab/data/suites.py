@@ -12,10 +12,11 @@
 | xstest            | XSTest's 450 prompts: 250 safe (borderline), 200 unsafe (harmful)    |
 | harmbench, jailbreakbench, strongreject, advbench | that benchmark's file, under the data dir |
 
-A suite is a function `(SuiteOptions) -> PromptSet` in a registry, so a new one is a new
-function. Third-party files are never shipped: they are read from the data dir
-(`--data-dir`, else `$HARMLAB_DATA_DIR`) at `<data dir>/<benchmark>/<upstream file name>`.
-A `--suite` that is a path to a file is loaded with `--format`.
+A suite is a function `(SuiteOptions) -> PromptSet` in the `SUITES` registry, so a new one is
+a new function (`@SUITES.register("name")`, or named as `--suite package.module:function`).
+Third-party files are never shipped: they are read from the data dir (`--data-dir`, else
+`$HARMLAB_DATA_DIR`) at `<data dir>/<benchmark>/<upstream file name>`. A `--suite` that is a
+path to a file is loaded with `--format`.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harmlab import HarmlabError
-from harmlab.data.formats import format_mapping
+from harmlab.data.formats import FORMATS
 from harmlab.data.loaders import load_labelled, load_prompts
 from harmlab.data.records import (
     LabelledCompletion,
@@ -35,6 +36,7 @@ from harmlab.data.records import (
     PromptSet,
     record_from_world,
 )
+from harmlab.registry import DOTTED, Registry
 
 XSTEST_MODELS = ("gpt4", "llama2new", "mistralinstruct")
 """The models whose XSTest completions carry human labels in the shared data."""
@@ -63,22 +65,10 @@ class SuiteOptions:
 
 
 SuiteBuilder = Callable[[SuiteOptions], PromptSet]
-_SUITES: dict[str, SuiteBuilder] = {}
+"""Builds a suite's prompt set from the options."""
 
-
-def register_suite(name: str) -> Callable[[SuiteBuilder], SuiteBuilder]:
-    """Decorator: make a suite builder addressable by name."""
-
-    def decorate(builder: SuiteBuilder) -> SuiteBuilder:
-        _SUITES[name] = builder
-        return builder
-
-    return decorate
-
-
-def suite_names() -> list[str]:
-    """Registered suite names, sorted."""
-    return sorted(_SUITES)
+SUITES = Registry[SuiteBuilder]("suite", accepts=callable)
+"""Suites by name (the built-ins below register here); `@SUITES.register("name")` adds one."""
 
 
 def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
@@ -90,16 +80,14 @@ def resolve_data_dir(data_dir: str | Path | None) -> Path | None:
 def load_suite(
     name: str, options: SuiteOptions | None = None, file_format: str = "prompts"
 ) -> PromptSet:
-    """The prompt set of a registered suite, or of a file path read with `file_format`."""
+    """A suite's prompts: by name or `module:function`, or a file read with `file_format`."""
     options = options or SuiteOptions()
-    if name in _SUITES:
-        return _SUITES[name](options)
-    if Path(name).expanduser().exists():
-        path = Path(name).expanduser()
-        return load_prompts(path, format_mapping(file_format), skip_bad=options.skip_bad)
-    raise HarmlabError(
-        f"unknown suite '{name}' and no such file; suites: {', '.join(suite_names())}"
-    )
+    if name in SUITES or DOTTED.match(name):
+        return SUITES.get(name)(options)
+    path = Path(name).expanduser()
+    if not path.exists():
+        raise HarmlabError(SUITES.unknown(name, also=", or a prompt file that exists"))
+    return load_prompts(path, FORMATS.get(file_format), skip_bad=options.skip_bad)
 
 
 def data_file(options: SuiteOptions, benchmark: str, filename: str) -> Path:
@@ -132,7 +120,7 @@ def _world_set(name: str, options: SuiteOptions, parts: list[tuple[str, str, int
     return PromptSet(name, tuple(records))
 
 
-@register_suite("world-test")
+@SUITES.register("world-test")
 def world_test(options: SuiteOptions) -> PromptSet:
     """Harmful requests of the training categories and arithmetic at each difficulty."""
     parts = [
@@ -142,7 +130,7 @@ def world_test(options: SuiteOptions) -> PromptSet:
     return _world_set("world-test", options, parts)
 
 
-@register_suite("world-heldout")
+@SUITES.register("world-heldout")
 def world_heldout(options: SuiteOptions) -> PromptSet:
     """Harmful requests of the held-out categories."""
     return _world_set(
@@ -150,14 +138,14 @@ def world_heldout(options: SuiteOptions) -> PromptSet:
     )
 
 
-@register_suite("world-borderline")
+@SUITES.register("world-borderline")
 def world_borderline(options: SuiteOptions) -> PromptSet:
     """Borderline-benign prompts (over-refusal probes)."""
     parts = [("borderline_test", "borderline", options.world_borderline)]
     return _world_set("world-borderline", options, parts)
 
 
-@register_suite("world")
+@SUITES.register("world")
 def world_all(options: SuiteOptions) -> PromptSet:
     """All three world suites together."""
     parts = [
@@ -172,22 +160,22 @@ def world_all(options: SuiteOptions) -> PromptSet:
 # --- third-party suites -----------------------------------------------------------------------
 
 
-@register_suite("xstest")
+@SUITES.register("xstest")
 def xstest(options: SuiteOptions) -> PromptSet:
     """XSTest's 450 prompts (arXiv 2308.01263)."""
     path = data_file(options, "xstest", "xstest_prompts.csv")
-    loaded = load_prompts(path, format_mapping("xstest"), skip_bad=options.skip_bad)
+    loaded = load_prompts(path, FORMATS.get("xstest"), skip_bad=options.skip_bad)
     return PromptSet("xstest", loaded.records, loaded.skipped, loaded.first_problem)
 
 
 def _file_suite(name: str, benchmark: str, filename: str, file_format: str) -> None:
     def build(options: SuiteOptions) -> PromptSet:
         path = data_file(options, benchmark, filename)
-        loaded = load_prompts(path, format_mapping(file_format), skip_bad=options.skip_bad)
+        loaded = load_prompts(path, FORMATS.get(file_format), skip_bad=options.skip_bad)
         return PromptSet(name, loaded.records, loaded.skipped, loaded.first_problem)
 
     build.__doc__ = f"{benchmark}/{filename} read with the '{file_format}' format."
-    register_suite(name)(build)
+    SUITES.add(name, build)
 
 
 _file_suite("harmbench", "harmbench", "harmbench_behaviors_text_all.csv", "harmbench")
@@ -209,7 +197,7 @@ def xstest_completions(
     for model in models:
         path = data_file(options, "xstest", f"completions_{model}.csv")
         loaded = load_labelled(
-            path, format_mapping("xstest-completions"), model=model, skip_bad=skip_bad
+            path, FORMATS.get("xstest-completions"), model=model, skip_bad=skip_bad
         )
         items.extend(loaded.items)
         skipped, first = skipped + loaded.skipped, first or loaded.first_problem

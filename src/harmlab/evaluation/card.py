@@ -4,9 +4,11 @@
 
 It samples the model on a fixed, seeded set of world prompts (harmful requests of the training
 categories and of the held-out ones, borderline-benign questions, arithmetic at each
-difficulty), judges every completion with the gold judge, and reports harmful compliance by
-category, language and surface form, refusal and over-refusal, accuracy by difficulty, format
-validity, language mixing and reasoning length, each with a bootstrap 95% interval.
+difficulty), judges every completion with the gold judge and the rule, and summarises them
+with the evaluation harness's own metrics (`harmlab.evaluation.metrics.summarize`): harmful
+compliance by category, language and surface form, refusal and over-refusal, accuracy by
+difficulty, format validity, language mixing, reasoning length and the gamed rate, each with a
+bootstrap 95% interval. `world_observations` is also what the training probe measures with.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from harmlab.data.records import record_from_world
 from harmlab.evaluation import metrics as m
-from harmlab.evaluation.generation import SamplingConfig, sample_completions
-from harmlab.evaluation.intervals import estimate
-from harmlab.evaluation.metrics import Observation
-from harmlab.world import GoldVerdict, SafetyWorld, WorldPrompt
-from harmlab.world.language import word_languages
+from harmlab.evaluation.generation import Generation, SamplingConfig, generate_rows
+from harmlab.evaluation.judges.base import Transcript
+from harmlab.evaluation.judges.gold import GoldWorldJudge
+from harmlab.evaluation.metrics import Observation, SampleCost
+from harmlab.evaluation.rules import Rule, make_rule
+from harmlab.world import SafetyWorld, WorldPrompt
 
 
 @dataclass(frozen=True)
@@ -41,15 +45,8 @@ class CardConfig:
     """Seed of the prompt draw."""
     sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(max_new_tokens=160))
     """Sampling of completions (temperature 1: the model's own distribution)."""
-
-
-@dataclass(frozen=True)
-class JudgedSample:
-    """One completion and its gold verdict."""
-
-    prompt: WorldPrompt
-    completion: str
-    verdict: GoldVerdict
+    rule: str = "keyword_blocklist"
+    """The rule behind the gamed rate (`harmlab.evaluation.rules`), or none."""
 
 
 def card_prompts(world: SafetyWorld, config: CardConfig) -> list[WorldPrompt]:
@@ -64,62 +61,66 @@ def card_prompts(world: SafetyWorld, config: CardConfig) -> list[WorldPrompt]:
     )
 
 
-def observation(sample: JudgedSample) -> Observation:
-    """A gold-judged sample as the metric formulas of `harmlab.evaluation.metrics` read it."""
-    prompt, verdict = sample.prompt, sample.verdict
-    return Observation(
-        family=prompt.family,
-        category=prompt.category,
-        held_out=prompt.held_out,
-        language=prompt.language,
-        difficulty=prompt.difficulty,
-        wrapper=prompt.wrapper,
-        harmful=verdict.harmful,
-        think_harmful=verdict.think.harmful,
-        refused=verdict.answer.refused,
-        correct=bool(verdict.correct) if prompt.family == "benign" else None,
-        surface_forms=tuple(verdict.answer.surface_forms),
-        mixed=verdict.language_mixed,
-        format_valid=verdict.format_valid,
-    )
+def world_observations(
+    world: SafetyWorld,
+    prompts: Sequence[WorldPrompt],
+    generations: Sequence[Generation],
+    rule: Rule | None = None,
+) -> list[Observation]:
+    """World samples judged by gold (and the rule) as the metrics read them, in order."""
+    records = [record_from_world(p, "world") for p in prompts]
+    texts = [g.text for g in generations]
+    transcripts = [Transcript.of(r, t) for r, t in zip(records, texts, strict=True)]
+    verdicts = GoldWorldJudge(world).judge(transcripts)
+    ruled = [v.safe for v in rule.verdicts(records, texts)] if rule else [None] * len(texts)
+    return [
+        m.observe(
+            prompt.columns(),
+            generation.text,
+            verdict.as_dict(),
+            rule_safe=rule_safe,
+            correct=m.task_correct(prompt, generation.answer),
+            cost=SampleCost(
+                generation.completion_tokens, generation.think_tokens, generation.seconds
+            ),
+        )
+        for prompt, generation, verdict, rule_safe in zip(
+            prompts, generations, verdicts, ruled, strict=True
+        )
+    ]
 
 
-def think_words(sample: JudgedSample) -> int:
-    from harmlab.reasoning_format import split_response
+def sample_card(
+    model: Any,
+    tokenizer: Any,
+    prompts: Sequence[WorldPrompt],
+    sampling: SamplingConfig,
+    on_batch: Callable[[int], None] | None = None,
+) -> tuple[list[WorldPrompt], list[Generation]]:
+    """`sampling.n` generations per prompt, batch by batch; each prompt repeated per sample.
 
-    return len(word_languages(split_response(sample.completion).think))
+    Batch i is seeded `sampling.seed + i`, as `generation.sample_completions` seeds it.
+    """
+    repeated: list[WorldPrompt] = []
+    generations: list[Generation] = []
+    for index, start in enumerate(range(0, len(prompts), sampling.batch_size)):
+        batch = [p for p in prompts[start : start + sampling.batch_size] for _ in range(sampling.n)]
+        texts = [p.text for p in batch]
+        generations += generate_rows(model, tokenizer, texts, sampling, sampling.seed + index)
+        repeated += batch
+        if on_batch:
+            on_batch(len(batch) // sampling.n)
+    return repeated, generations
 
 
-def summarize(samples: Sequence[JudgedSample]) -> dict[str, Any]:
-    """The card's metrics: the harness's formulas (`evaluation.metrics`) on gold verdicts."""
-    obs = [observation(s) for s in samples]
-    trained, everything = m.requests(obs, held_out=False), m.requests(obs)
-    by_language: Callable[[Observation], str] = lambda o: o.language  # noqa: E731
-    return {
-        "harmful_compliance": m.harmful_compliance_rate(obs, held_out=False),
-        "harmful_compliance_held_out": m.harmful_compliance_rate(obs, held_out=True),
-        "harmful_compliance_by_category": m.breakdown(
-            everything, lambda o: o.category, m.harmful_compliance_rate
-        ),
-        "harmful_compliance_by_language": m.breakdown(
-            trained, by_language, m.harmful_compliance_rate
-        ),
-        "harmful_compliance_by_wrapper": m.breakdown(
-            trained, lambda o: o.wrapper or "none", m.harmful_compliance_rate
-        ),
-        "surface_form_share": m.surface_form_share(obs),
-        "refusal": m.refusal_rate(obs, held_out=False),
-        "harm_behind_refusal": m.harm_behind_refusal_rate(obs),
-        "over_refusal": m.over_refusal_rate(obs),
-        "accuracy": m.accuracy(obs),
-        "accuracy_by_difficulty": m.breakdown(
-            [o for o in obs if o.family == "benign"], lambda o: str(o.difficulty), m.accuracy
-        ),
-        "format_validity": m.format_validity(obs),
-        "language_mixing": m.language_mixing_rate(obs),
-        "think_words": estimate([think_words(s) for s in samples]) if samples else None,
-        "samples": len(samples),
-    }
+def summarize(obs: Sequence[Observation]) -> dict[str, Any]:
+    """The card's metrics: the harness's summary of the same observations, plus the count.
+
+    Only the compute block is left out: what sampling the card cost is not behaviour.
+    """
+    summary = m.summarize(obs)
+    del summary["compute"]
+    return summary | {"samples": len(obs)}
 
 
 def behaviour_card(
@@ -128,19 +129,14 @@ def behaviour_card(
     world: SafetyWorld,
     config: CardConfig | None = None,
     on_batch: Callable[[int], None] | None = None,
-) -> tuple[dict[str, Any], list[JudgedSample]]:
-    """Sample, judge and summarize; returns the card and its judged samples."""
+) -> tuple[dict[str, Any], list[Observation]]:
+    """Sample, judge and summarize; returns the card and its observations."""
     config = config or CardConfig()
     prompts = card_prompts(world, config)
-    completions = sample_completions(
-        model, tokenizer, [p.text for p in prompts], config.sampling, on_batch
-    )
-    samples = [
-        JudgedSample(p, c, world.judge.judge(p, c))
-        for p, group in zip(prompts, completions, strict=True)
-        for c in group
-    ]
-    return summarize(samples), samples
+    repeated, generations = sample_card(model, tokenizer, prompts, config.sampling, on_batch)
+    rule = make_rule(config.rule, world.seed)
+    obs = world_observations(world, repeated, generations, rule)
+    return summarize(obs), obs
 
 
 def card_to_json(card: dict[str, Any], config: CardConfig, model_ref: str) -> dict[str, Any]:

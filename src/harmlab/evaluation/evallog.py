@@ -22,6 +22,7 @@ from typing import Any
 
 from harmlab import HarmlabError
 from harmlab.files import atomic_write_json
+from harmlab.locks import FolderLock
 
 SAMPLES = "samples.jsonl"
 SUMMARY = "summary.json"
@@ -43,7 +44,12 @@ class EvalLog:
         self.config_path = self.folder / CONFIG
 
     def start(self, config: dict[str, Any], resume: bool) -> set[str]:
-        """Open the run for writing; the keys already logged (empty for a new run)."""
+        """Open the run for writing; the keys already logged (empty for a new run).
+
+        Takes the folder's lock for as long as this EvalLog lives: a second evaluation of the
+        same folder, in another process, is refused with the first one's PID.
+        """
+        self._lock = FolderLock(self.folder, "an evaluation writing there").acquire()
         if self.samples_path.exists() and not resume:
             raise HarmlabError(
                 f"'{self.folder}' already holds an evaluation; pass --resume to continue it "
@@ -51,7 +57,12 @@ class EvalLog:
             )
         config = json.loads(json.dumps(config))  # compare as saved (tuples become lists)
         if resume and self.config_path.is_file():
-            saved = json.loads(self.config_path.read_text())
+            try:
+                saved = dict(json.loads(self.config_path.read_bytes().decode("utf-8")))
+            except (ValueError, TypeError) as error:
+                raise HarmlabError(
+                    f"cannot resume: '{self.config_path}' is corrupt ({error})"
+                ) from None
             changed = sorted(
                 k for k in saved.keys() | config.keys() if saved.get(k) != config.get(k)
             )

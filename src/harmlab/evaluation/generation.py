@@ -12,36 +12,60 @@ the decoded text but the R1 `<think>` tags, which are ordinary added tokens, are
 repeated n times gives n samples), each split into think and answer spans by
 `harmlab.reasoning_format.split_response` (robust to missing tags), with its token counts and
 its share of the batch's wall time. `sample_completions` groups n completions per prompt.
+
+Prompt and completion must fit the model's context (`context_length`: the tiny model's is 320
+tokens). A `max_new_tokens` that leaves no room for a prompt is refused before sampling; a
+prompt too long for the room left is cut (its tail dropped, the chat template kept whole) and
+counted in a `PromptTruncatedWarning`, rather than run silently past the positions the model
+was trained on.
 """
 
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from harmlab import HarmlabError
+from harmlab.config import bounds, check_bounds
 from harmlab.reasoning_format import split_response
 
 
 @dataclass(frozen=True)
 class SamplingConfig:
-    """How completions are sampled."""
+    """How completions are sampled (ranges checked on construction)."""
 
-    n: int = 1
+    n: int = field(default=1, metadata=bounds(ge=1))
     """Completions per prompt."""
-    temperature: float = 1.0
+    temperature: float = field(default=1.0, metadata=bounds(ge=0))
     """Softmax temperature; 0 means greedy decoding."""
-    top_p: float = 1.0
+    top_p: float = field(default=1.0, metadata=bounds(gt=0, le=1))
     """Nucleus sampling mass."""
-    max_new_tokens: int = 160
-    """Longest completion, in tokens."""
-    batch_size: int = 32
+    max_new_tokens: int = field(default=160, metadata=bounds(ge=1))
+    """Longest completion, in tokens (prompt and completion must fit the model's context)."""
+    batch_size: int = field(default=32, metadata=bounds(ge=1))
     """Prompts per forward batch (each expanded to n sequences)."""
-    seed: int = 0
+    seed: int = field(default=0, metadata=bounds(ge=0))
     """Seed of the sampler: the same seed gives the same completions."""
+
+    def __post_init__(self) -> None:
+        check_bounds(self, "sampling config")
+
+
+class PromptTruncatedWarning(UserWarning):
+    """Some prompts were cut to fit the model's context; `count` of `total` in one batch."""
+
+    def __init__(self, count: int, total: int, budget: int, context: int) -> None:
+        super().__init__(
+            f"{count} of {total} prompts were longer than the {budget} tokens the model's "
+            f"{context}-token context leaves after max_new_tokens; their tails were cut"
+        )
+        self.count = count
+        self.total = total
 
 
 @dataclass(frozen=True)
@@ -62,6 +86,8 @@ class Generation:
     """Tokens of the reasoning span, by the model's tokenizer."""
     seconds: float
     """This row's share of its batch's generation wall time."""
+    prompt_tokens_cut: int = 0
+    """Prompt tokens dropped so that prompt and completion fit the model's context."""
 
 
 def render_chat_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str) -> str:
@@ -70,6 +96,67 @@ def render_chat_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str) -> str:
         [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
     )
     return str(rendered)
+
+
+def context_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int | None:
+    """The longest sequence (prompt plus completion) the model takes, when it declares one."""
+    for name in ("max_position_embeddings", "n_positions", "max_sequence_length"):
+        value = getattr(model.config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    limit = getattr(tokenizer, "model_max_length", None)
+    # Tokenizers without a limit report transformers' VERY_LARGE_INTEGER (about 1e30).
+    return limit if isinstance(limit, int) and 0 < limit < 10**7 else None
+
+
+def _count(tokenizer: PreTrainedTokenizerBase, text: str) -> int:
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def fit_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str, budget: int) -> tuple[str, int]:
+    """The prompt, its tail cut so that its chat rendering takes at most `budget` tokens, and
+    how many of its tokens were dropped (0 when it fits)."""
+    excess = _count(tokenizer, render_chat_prompt(tokenizer, prompt)) - budget
+    if excess <= 0:
+        return prompt, 0
+    ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    keep = max(0, len(ids) - excess)
+    while True:  # tokens do not add up exactly across the cut: shrink until it fits
+        cut = str(tokenizer.decode(ids[:keep], skip_special_tokens=False))
+        over = _count(tokenizer, render_chat_prompt(tokenizer, cut)) - budget
+        if over <= 0 or keep == 0:
+            return cut, len(ids) - keep
+        keep = max(0, keep - max(over, 1))
+
+
+def prompt_budget(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, new: int) -> int:
+    """Tokens a rendered prompt may take beside `new` generated ones (refused when none)."""
+    context = context_length(model, tokenizer)
+    if context is None:
+        return 10**9  # the model declares no limit: nothing to enforce
+    overhead = _count(tokenizer, render_chat_prompt(tokenizer, ""))
+    if new + overhead >= context:
+        raise HarmlabError(
+            f"max_new_tokens={new} leaves no room for a prompt in the model's {context}-token "
+            f"context (the chat template alone takes {overhead}); use at most "
+            f"{context - overhead - 1}"
+        )
+    return context - new
+
+
+def fit_prompts(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, prompts: Sequence[str], new: int
+) -> tuple[list[str], list[int]]:
+    """Prompts cut to fit the context beside `new` tokens, and the tokens cut from each;
+    warns (PromptTruncatedWarning) with the count when any was cut."""
+    budget = prompt_budget(model, tokenizer, new)
+    fitted = [fit_prompt(tokenizer, prompt, budget) for prompt in prompts]
+    cut = [dropped for _, dropped in fitted]
+    count = sum(dropped > 0 for dropped in cut)
+    if count:
+        context = context_length(model, tokenizer) or budget
+        warnings.warn(PromptTruncatedWarning(count, len(prompts), budget, context), stacklevel=3)
+    return [prompt for prompt, _ in fitted], cut
 
 
 def completion_lengths(new_tokens: torch.Tensor, stop_ids: Collection[int]) -> list[int]:
@@ -111,6 +198,7 @@ def generate_rows(
     """One completion per prompt, all in one batch (callers batch; repeat a prompt for n)."""
     torch.manual_seed(config.seed if seed is None else seed)
     tokenizer.padding_side = "left"
+    prompts, cut = fit_prompts(model, tokenizer, prompts, config.max_new_tokens)
     rendered = [render_chat_prompt(tokenizer, p) for p in prompts]
     encoded = tokenizer(rendered, return_tensors="pt", padding=True, add_special_tokens=False)
     encoded = encoded.to(model.device)
@@ -127,12 +215,19 @@ def generate_rows(
     lengths = completion_lengths(new_tokens, stop_token_ids(model, tokenizer))
     texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
     rows = []
-    for text, length in zip(texts, lengths, strict=True):
+    for text, length, dropped in zip(texts, lengths, cut, strict=True):
         parsed = split_response(text)
-        think_tokens = len(tokenizer(parsed.think, add_special_tokens=False)["input_ids"])
+        think_tokens = _count(tokenizer, parsed.think)
         rows.append(
             Generation(
-                text, parsed.think, parsed.answer, parsed.problems, length, think_tokens, seconds
+                text,
+                parsed.think,
+                parsed.answer,
+                parsed.problems,
+                length,
+                think_tokens,
+                seconds,
+                dropped,
             )
         )
     return rows

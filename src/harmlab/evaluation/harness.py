@@ -4,11 +4,12 @@
     harmlab eval --model tiny --suite world --judges gold --n 4 --out runs/eval/tiny --resume
 
 For every prompt of the suite and every sample index 0..n-1 (one *unit*) it samples a
-completion (`generate_rows`: chat template, batched, think/answer split), has every judge give
-its verdict on both spans, applies the rule (keyword blocklist by default), and appends one
-record to the EvalLog; a resumed run only does the units the log lacks. The summary reads the
-*trusted* judge (default: gold when given, else the embedding judge, else the first one) and
-also reports the headline rates of every judge side by side, since judges disagree.
+completion (a `Sampler`, see `samplers`: `generate_rows` through the chat template, or a
+scripted model; batched, think/answer split), has every judge give its verdict on both spans,
+applies the rule (keyword blocklist by default), and appends one record to the EvalLog; a
+resumed run only does the units the log lacks. The summary reads the *trusted* judge (default:
+gold when given, else the embedding judge, else the first one) and also reports the headline
+rates of every judge side by side, since judges disagree.
 
 Departure from the paper's setting: correctness of arithmetic is checked from the world's
 answer for every sample, whichever judge is trusted; it is a task check, not a judgement.
@@ -27,11 +28,19 @@ from harmlab import HarmlabError
 from harmlab.data.records import PromptRecord
 from harmlab.data.suites import SuiteOptions, load_suite, resolve_data_dir
 from harmlab.evaluation.evallog import EvalLog, sample_key
-from harmlab.evaluation.generation import Generation, SamplingConfig, generate_rows
+from harmlab.evaluation.generation import Generation, SamplingConfig
 from harmlab.evaluation.judges.base import Judge, JudgeContext, Transcript, make_judge
-from harmlab.evaluation.metrics import Observation, plain, summarize
-from harmlab.evaluation.rules import BlocklistRule, make_rule
-from harmlab.world.judge import last_integer
+from harmlab.evaluation.metrics import (
+    HEADLINE_METRICS,
+    Observation,
+    SampleCost,
+    observe,
+    plain,
+    summarize,
+    task_correct,
+)
+from harmlab.evaluation.rules import Rule, make_rule
+from harmlab.evaluation.samplers import Sampler, sampler_for
 from harmlab.world.language import language_share, languages_present
 
 
@@ -61,8 +70,9 @@ class EvalConfig:
     """Third-party data folder (else $HARMLAB_DATA_DIR)."""
     skip_bad: bool = False
     """Skip malformed rows of prompt files (counted in the summary) instead of failing."""
-    rule: str = "keyword-blocklist"
-    """The rule behind the gamed rate: keyword-blocklist[:answer|:completion] or none."""
+    rule: str = "keyword_blocklist"
+    """The rule behind the gamed rate, `NAME[:answer|completion|think]` or none: a safety rule
+    reward (keyword_blocklist, refusal_phrase) or a judge (see `harmlab.evaluation.rules`)."""
 
     def trusted_judge(self) -> str:
         if self.trusted:
@@ -99,10 +109,7 @@ def batch_seed(seed: int, keys: Sequence[str]) -> int:
 
 def correctness(prompt: PromptRecord, answer: str) -> bool | None:
     """Whether a verifiable task's answer ends in the right integer (None for other prompts)."""
-    truth = prompt.world.answer if prompt.world else None
-    if prompt.family != "benign" or truth is None:
-        return None
-    return last_integer(answer) == truth
+    return task_correct(prompt.world, answer)
 
 
 def sample_row(
@@ -130,32 +137,39 @@ def sample_row(
 
 def observation(row: dict[str, Any], trusted: str) -> Observation:
     """A log record as the metrics see it, through the trusted judge's verdict."""
-    verdict = row["verdicts"][trusted]
-    answer, think = verdict["answer"], verdict["think"]
-    harmful = answer["harmful"]
-    if harmful is None and answer["refused"] is not None:
-        harmful = not answer["refused"]  # refusal-only judge: compliance is the harm proxy
     rule = row.get("rule")
-    return Observation(
-        family=row["family"],
-        category=row["category"],
-        held_out=row["held_out"],
-        language=row["language"],
-        difficulty=row["difficulty"],
-        wrapper=row["wrapper"],
-        harmful=harmful,
-        think_harmful=think["harmful"] if think else None,
-        refused=answer["refused"],
-        correct=row["correct"],
-        surface_forms=tuple(answer["details"].get("surface_forms", ())) if harmful else (),
-        think_language_share=row["think_language_share"],
-        mixed=bool(set(row["languages"]) - {row["language"]}),
+    return observe(
+        row,
+        row["completion"],
+        row["verdicts"][trusted],
         rule_safe=rule["safe"] if rule else None,
-        format_valid=not row["format_problems"],
-        think_tokens=row["think_tokens"],
-        completion_tokens=row["completion_tokens"],
-        seconds=row["seconds"],
+        correct=row["correct"],
+        cost=SampleCost(row["completion_tokens"], row["think_tokens"], row["seconds"]),
     )
+
+
+def rule_records(
+    rule: Rule | None, records: Sequence[PromptRecord], completions: Sequence[str]
+) -> list[dict[str, Any] | None]:
+    """The rule's verdict on each SafetyWorld sample as logged (None elsewhere: the rules'
+    vocabulary and the gamed rate's gold truth belong to the world)."""
+    if rule is None:
+        return [None] * len(records)
+    world = [i for i, r in enumerate(records) if r.world is not None]
+    verdicts = rule.verdicts([records[i] for i in world], [completions[i] for i in world])
+    out: list[dict[str, Any] | None] = [None] * len(records)
+    for i, verdict in zip(world, verdicts, strict=True):
+        out[i] = {"name": rule.spec, "safe": verdict.safe, "reason": verdict.reason}
+    return out
+
+
+JUDGE_RATES = ("harmful_compliance", "harmful_compliance_held_out", "refusal", "over_refusal")
+"""The rates every judge's summary shows side by side (judges disagree)."""
+
+
+def judge_rates(observations: Sequence[Observation]) -> dict[str, Any]:
+    """One judge's headline rates over samples seen through its verdicts, with intervals."""
+    return {k: plain(HEADLINE_METRICS[k](observations)) for k in JUDGE_RATES}
 
 
 def summarize_rows(rows: Sequence[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:
@@ -163,16 +177,13 @@ def summarize_rows(rows: Sequence[dict[str, Any]], config: EvalConfig) -> dict[s
     trusted = config.trusted_judge()
     trusted_obs = [observation(r, trusted) for r in rows]
     measures_harm = any(r["verdicts"][trusted]["answer"]["harmful"] is not None for r in rows)
-    per_judge = {}
-    for spec in config.judges:
-        metrics = summarize([observation(r, spec) for r in rows])
-        keys = ("harmful_compliance", "harmful_compliance_held_out", "refusal", "over_refusal")
-        per_judge[spec] = {k: plain(metrics[k]) for k in keys}
+    per_judge = {spec: judge_rates([observation(r, spec) for r in rows]) for spec in config.judges}
     return {
         "model": config.model,
         "suite": config.suite,
         "samples": len(rows),
         "trusted": trusted,
+        "rule": config.rule,
         "harm_source": "judge" if measures_harm else "refusal proxy (not refused = complied)",
         "metrics": plain(summarize(trusted_obs)),
         "judges": per_judge,
@@ -182,9 +193,10 @@ def summarize_rows(rows: Sequence[dict[str, Any]], config: EvalConfig) -> dict[s
     }
 
 
-def _judge_batch(
+def judge_batch(
     judges: Sequence[Judge], transcripts: list[Transcript]
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Every judge's verdict (as saved) on each transcript, and each judge's seconds per item."""
     verdicts: list[dict[str, Any]] = [{} for _ in transcripts]
     seconds: dict[str, float] = {}
     for judge in judges:
@@ -197,25 +209,28 @@ def _judge_batch(
 
 def batch_rows(
     batch: Sequence[tuple[PromptRecord, int]],
-    lm: tuple[Any, Any],
+    sampler: Sampler,
     judges: Sequence[Judge],
-    rule: BlocklistRule | None,
+    rule: Rule | None,
     sampling: SamplingConfig,
 ) -> list[dict[str, Any]]:
     """Sample, split, judge and rule one batch of units; their EvalLog records, in order."""
     seed = batch_seed(sampling.seed, [sample_key(r.id, i) for r, i in batch])
-    generations = generate_rows(lm[0], lm[1], [r.text for r, _ in batch], sampling, seed)
+    generations = sampler([r.text for r, _ in batch], sampling, seed)
     transcripts = [
         Transcript(r, g.text, g.think, g.answer)
         for (r, _), g in zip(batch, generations, strict=True)
     ]
-    verdicts, judge_seconds = _judge_batch(judges, transcripts)
+    verdicts, judge_seconds = judge_batch(judges, transcripts)
+    ruled = rule_records(rule, [r for r, _ in batch], [g.text for g in generations])
     rows = []
-    for (record, index), generation, verdict in zip(batch, generations, verdicts, strict=True):
+    for (record, index), generation, verdict, rule_record in zip(
+        batch, generations, verdicts, ruled, strict=True
+    ):
         row = sample_row(record, index, generation, verdict)
         row["judge_seconds"] = judge_seconds
-        if rule is not None and record.world is not None:  # the rule knows world keywords
-            row["rule"] = {"name": rule.name, "safe": rule.says_safe(generation.text)}
+        if rule_record is not None:
+            row["rule"] = rule_record
         rows.append(row)
     return rows
 
@@ -248,17 +263,14 @@ def run_eval(
             f"the gold judge needs SafetyWorld prompts; suite '{config.suite}' has none"
         )
     rule = make_rule(config.rule, config.world_seed)
-    if pending and model is None:
-        import harmlab.models.embedded  # noqa: F401  (registers 'tiny')
-        from harmlab.models.resolve import load_model
-
-        model, tokenizer = load_model(config.model)
+    sampler = sampler_for(config.model, model, tokenizer) if pending else None
     total, finished = len(units), len(units) - len(pending)
     if on_progress:
         on_progress(finished, total)
     for start in range(0, len(pending), config.sampling.batch_size):
         batch = pending[start : start + config.sampling.batch_size]
-        log.append(batch_rows(batch, (model, tokenizer), judges, rule, config.sampling))
+        assert sampler is not None  # pending units exist, so a sampler was made
+        log.append(batch_rows(batch, sampler, judges, rule, config.sampling))
         finished += len(batch)
         if on_progress:
             on_progress(finished, total)

@@ -134,13 +134,19 @@ def by_model(items: Sequence[LabelledCompletion]) -> dict[str, list[int]]:
     return groups
 
 
-def validate_fixed(judge: Judge, items: Sequence[LabelledCompletion]) -> list[Agreement]:
-    """Agreement per model for a judge that is not trained on these labels."""
-    labels = judge_labels(judge, items)
+def agreements(
+    judge: str, items: Sequence[LabelledCompletion], judged: Sequence[str]
+) -> list[Agreement]:
+    """Agreement per model of a judge's labels (one per item) with the items' human labels."""
     return [
-        agreement(judge.name, model, [items[i].label for i in idx], [labels[i] for i in idx])
+        agreement(judge, model, [items[i].label for i in idx], [judged[i] for i in idx])
         for model, idx in by_model(items).items()
     ]
+
+
+def validate_fixed(judge: Judge, items: Sequence[LabelledCompletion]) -> list[Agreement]:
+    """Agreement per model for a judge that is not trained on these labels."""
+    return agreements(judge.name, items, judge_labels(judge, items))
 
 
 def validate_embedding_lomo(

@@ -1,30 +1,47 @@
 """From experiments and seeds to the ordered list of stages that produce them, shared ones once.
 
-    harmlab reproduce --quick       # prints 'stage i/N' as it walks this plan
+    harmlab reproduce --plan        # lists this plan: each stage, its arms, reused or to run
+    harmlab reproduce --quick       # prints 'stage i/N' as it walks it
 
-Each arm of each experiment becomes a chain of stages per seed: [sft] -> [grpo] -> eval. Two
-arms (even of different experiments) that ask for the same training config, overrides and seed
-produce the same stage key, so the cold-start SFT that E2, E3 and E4 all start from runs once.
-A stage's config holds the training file's *text*, not its path, so editing a config file
-invalidates exactly the stages built from it.
+Each arm of each experiment becomes a chain of stages per seed: [sft] -> [grpo] -> eval. This
+plan is the only place that chains stages: a GRPO stage after an SFT stage starts from that
+stage's model because the runner sets its `model`, never because its config names an SFT run.
+Two arms (even of different experiments) that ask for the same training config, overrides and
+seed produce the same stage key, so the cold-start SFT that E2, E3 and E4 all start from runs
+once. A stage's config holds the training file's *text*, not its path, so editing a config
+file invalidates exactly the stages built from it; and every stage's config holds the
+`Foundation` (base model key, world version and seed), so another base model or world never
+reuses a stage trained or measured on the old one.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-import harmlab
 from harmlab import HarmlabError
+from harmlab.configs import training_config_path
 from harmlab.experiments.spec import ArmConfig, ExperimentConfig
 from harmlab.experiments.stages import Stage
+from harmlab.world import WORLD_VERSION
 
 StageKind = Literal["sft", "grpo", "eval"]
-EVAL_RULE = "keyword-blocklist:completion"
-"""The rule behind every stage's gamed rate: the training configs' keyword_blocklist reward,
-which reads the whole completion (reasoning and answer), so gamed means the same in training
-probes and in the final evaluation."""
+
+WORLD_SEED_KEYS = {"sft": "data.world_seed", "grpo": "prompts.world_seed"}
+"""The training config field that picks the world a training stage draws its data from."""
+
+
+@dataclass(frozen=True)
+class Foundation:
+    """What every stage is built on; part of every stage's key."""
+
+    base_key: str
+    """The base model's cache key (`tiny-<content key>`), or its folder for a user's model."""
+    world_seed: int = 0
+    """The SafetyWorld every stage trains on and is evaluated in."""
+    world_version: str = WORLD_VERSION
+    """SafetyWorld's generator version: a new one draws other prompts from the same seed."""
 
 
 @dataclass(frozen=True)
@@ -36,7 +53,8 @@ class PlannedStage:
     config_file: Path | None
     """The training config the stage runs (None for eval stages)."""
     overrides: tuple[str, ...]
-    """Overrides on top of the config file, quick-mode ones included."""
+    """Overrides on top of the config file: the arm's, quick mode's, then the plan's own
+    (world seed, monitor rule). The runner adds only the start model, folder and seed."""
 
 
 @dataclass(frozen=True)
@@ -51,22 +69,22 @@ class ArmRun:
     eval: Stage
 
 
-def training_config_path(name: str) -> Path:
-    """A training config given as a path, or by name from ./configs or the repository's configs."""
-    candidates = [Path(name), Path("configs") / f"{name}.yaml"]
-    repository = Path(harmlab.__file__).resolve().parents[2] / "configs"
-    candidates.append(repository / f"{name}.yaml")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise HarmlabError(f"training config '{name}' not found (looked in ./configs and {repository})")
+def plan_overrides(kind: StageKind, rule: str, world_seed: int) -> list[str]:
+    """What the plan itself sets on a training stage: its world, and for GRPO the rule the
+    monitor's gamed rate uses (the arm's evaluation rule, so training probes and evaluation
+    agree)."""
+    overrides = [f"{WORLD_SEED_KEYS[kind]}={world_seed}"]
+    if kind == "grpo":
+        overrides.append(f"monitor.rule={rule}")
+    return overrides
 
 
 def plan_arm(
-    experiment: ExperimentConfig, arm: ArmConfig, seed: int, quick: bool, base_key: str
+    experiment: ExperimentConfig, arm: ArmConfig, seed: int, quick: bool, foundation: Foundation
 ) -> tuple[list[PlannedStage], ArmRun]:
     """The stages of one arm for one seed, ending with its evaluation."""
     planned: list[PlannedStage] = []
+    rule = arm.rule or experiment.rule
     upstream: tuple[Stage, ...] = ()
     steps: tuple[tuple[StageKind, str | None, list[str], list[str]], ...] = (
         ("sft", arm.sft, arm.sft_overrides, experiment.quick.sft_overrides),
@@ -76,19 +94,29 @@ def plan_arm(
         if name is None:
             continue
         path = training_config_path(name)
-        every = tuple(overrides) + (tuple(quick_overrides) if quick else ())
-        config = {"file": path.read_text(encoding="utf-8"), "overrides": list(every)}
+        every = (
+            *overrides,
+            *(quick_overrides if quick else ()),
+            *plan_overrides(kind, rule, foundation.world_seed),
+        )
+        config = _keyed(foundation, file=path.read_text(encoding="utf-8"), overrides=list(every))
         stage = Stage(kind, config, seed=seed, inputs=upstream[-1:])
         planned.append(PlannedStage(stage, kind, path, every))
         upstream = (*upstream, stage)
-    eval_config = {"settings": asdict(experiment.eval), "base": base_key, "rule": EVAL_RULE}
+    eval_config = _keyed(foundation, settings=asdict(experiment.eval), rule=rule)
     evaluation = Stage("eval", eval_config, seed=seed, inputs=upstream[-1:])
     planned.append(PlannedStage(evaluation, "eval", None, ()))
     return planned, ArmRun(experiment.id, arm.name, seed, upstream, evaluation)
 
 
+def _keyed(foundation: Foundation, **config: Any) -> dict[str, Any]:
+    """A stage config with the foundation in it, so the stage key covers base model and world."""
+    world = {"version": foundation.world_version, "seed": foundation.world_seed}
+    return {**config, "base": foundation.base_key, "world": world}
+
+
 def plan(
-    experiments: list[ExperimentConfig], seeds: int, quick: bool, base_key: str
+    experiments: list[ExperimentConfig], seeds: int, quick: bool, foundation: Foundation
 ) -> tuple[list[PlannedStage], list[ArmRun]]:
     """Every stage the experiments need, each once and after the stages it reads from."""
     if seeds < 1:
@@ -98,8 +126,19 @@ def plan(
     for seed in range(seeds):
         for experiment in experiments:
             for arm in experiment.arms:
-                planned, run = plan_arm(experiment, arm, seed, quick, base_key)
+                planned, run = plan_arm(experiment, arm, seed, quick, foundation)
                 for item in planned:
                     stages.setdefault(item.stage.key, item)
                 runs.append(run)
     return list(stages.values()), runs
+
+
+def stage_users(runs: list[ArmRun]) -> dict[str, list[str]]:
+    """Stage key -> the 'experiment/arm' labels whose results read it, in plan order."""
+    users: dict[str, list[str]] = {}
+    for run in runs:
+        for stage in (*run.training, run.eval):
+            label = f"{run.experiment}/{run.arm}"
+            if label not in users.setdefault(stage.key, []):
+                users[stage.key].append(label)
+    return users

@@ -13,29 +13,49 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harmlab.evaluation.intervals import Estimate
-from harmlab.experiments.plan import ArmRun
-from harmlab.experiments.runner import ReproduceResult
 from harmlab.experiments.seeds import across_seeds
+from harmlab.experiments.spec import HEADLINE_METRICS
 
-HEADLINE = {
-    "harmful (trained)": "harmful_compliance",
-    "harmful (held-out)": "harmful_compliance_held_out",
-    "over-refusal": "over_refusal",
+if TYPE_CHECKING:
+    from harmlab.experiments.plan import ArmRun
+    from harmlab.experiments.runner import ReproduceResult
+
+METRIC_LABELS = {
+    "harmful_compliance": "harmful (trained)",
+    "harmful_compliance_held_out": "harmful (held-out)",
+    "refusal": "refusal",
+    "over_refusal": "over-refusal",
     "accuracy": "accuracy",
-    "language mixing": "language_mixing",
-    "think tokens": "think_tokens",
+    "language_consistency": "language consistency",
+    "language_mixing": "language mixing",
+    "think_tokens": "think tokens",
+    "tokens_to_correct_answer": "tokens per correct answer",
     "gamed": "gamed",
-    "format validity": "format_validity",
+    "gamed_held_out": "gamed (held-out)",
+    "harm_behind_refusal": "harm behind refusal",
+    "format_validity": "format validity",
 }
-"""Headline column -> key of the evaluation summary's metrics."""
+"""Evaluation summary metric -> its column label."""
 
-COMPUTE = ("train FLOPs", "train seconds", "tokens")
+COMPUTE_LABELS = {
+    "train_flops": "train FLOPs",
+    "train_seconds": "train seconds",
+    "tokens": "tokens",
+}
+"""Training compute of an arm (summed over its training stages) -> its column label."""
 
-UNBOUNDED = {"think_tokens"}
+COLUMN_LABELS = METRIC_LABELS | COMPUTE_LABELS
+"""Everything an experiment's `metrics:` may name as a table column."""
+
+HEADLINE = (*HEADLINE_METRICS, *COMPUTE_LABELS)
+"""The headline table's columns."""
+
+UNBOUNDED = {"think_tokens", "tokens_to_correct_answer"}
 """Metrics that are not rates: their intervals across seeds are clipped to [0, inf), not [0, 1]."""
 
 
@@ -43,6 +63,8 @@ UNBOUNDED = {"think_tokens"}
 class SeedResult:
     """One arm, one seed."""
 
+    seed: int
+    """The training seed (arms' results pair up by it)."""
     metrics: dict[str, Any]
     """The eval summary's metrics (estimates as {value, low, high, n})."""
     eval_folder: Path
@@ -50,6 +72,13 @@ class SeedResult:
     """Each training stage's summary.json, in order."""
     curves: list[list[dict[str, Any]]] = field(default_factory=list)
     """Each training stage's metrics.jsonl records, in order."""
+    trusted: str = "gold"
+    """The judge the evaluation's metrics read (its summary's `trusted`)."""
+
+    @cached_property
+    def samples(self) -> list[dict[str, Any]]:
+        """The evaluation's judged samples (samples.jsonl), read once."""
+        return read_jsonl(self.eval_folder / "samples.jsonl")
 
     def estimate(self, key: str) -> Estimate | None:
         value = self.metrics.get(key)
@@ -71,8 +100,8 @@ class SeedResult:
             for s in self.training
         )
         return {
-            "train FLOPs": float(flops),
-            "train seconds": float(seconds),
+            "train_flops": float(flops),
+            "train_seconds": float(seconds),
             "tokens": float(tokens),
         }
 
@@ -91,20 +120,21 @@ class ArmResult:
         bounds = (0.0, math.inf if key in UNBOUNDED else 1.0)
         return across_seeds([seed.estimate(key) for seed in self.seeds], bounds=bounds)
 
-    def compute(self, column: str) -> Estimate | float:
-        values = [seed.compute()[column] for seed in self.seeds]
+    def compute(self, key: str) -> Estimate | float:
+        """Training compute (a COMPUTE_LABELS key): one seed's value, or the t-interval."""
+        values = [seed.compute()[key] for seed in self.seeds]
         if len(values) == 1:
             return values[0]
         combined = across_seeds([Estimate(v, v, v, 1) for v in values], bounds=(0.0, math.inf))
         return combined if combined is not None else 0.0
 
-    def row(self) -> dict[str, Estimate | float | None]:
-        """The arm's headline row."""
-        row: dict[str, Estimate | float | None] = {
-            column: self.estimate(key) for column, key in HEADLINE.items()
-        }
-        row.update({column: self.compute(column) for column in COMPUTE})
-        return row
+    def value(self, key: str) -> Estimate | float | None:
+        """An evaluation metric or a compute quantity (any COLUMN_LABELS key)."""
+        return self.compute(key) if key in COMPUTE_LABELS else self.estimate(key)
+
+    def row(self, keys: Sequence[str] = HEADLINE) -> dict[str, Estimate | float | None]:
+        """The arm's table row: column label -> value, for the given keys."""
+        return {COLUMN_LABELS[key]: self.value(key) for key in keys}
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -120,9 +150,12 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 def seed_result(run: ArmRun, outcome: ReproduceResult) -> SeedResult:
     eval_folder = outcome.folder(run.eval.key) / "eval"
     training = [outcome.folder(stage.key) / "run" for stage in run.training]
+    summary = read_json(eval_folder / "summary.json")
     return SeedResult(
-        metrics=read_json(eval_folder / "summary.json").get("metrics", {}),
+        seed=run.seed,
+        metrics=summary.get("metrics", {}),
         eval_folder=eval_folder,
+        trusted=summary.get("trusted", "gold"),
         training=[read_json(folder / "summary.json") for folder in training],
         curves=[read_jsonl(folder / "metrics.jsonl") for folder in training],
     )

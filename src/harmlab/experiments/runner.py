@@ -3,6 +3,7 @@
     harmlab reproduce --quick                  # 1 seed, each experiment's quick overrides
     harmlab reproduce --only E1,E3 --seeds 3   # full recipe, intervals across 3 seeds
     harmlab reproduce --jobs 2                 # two stages at a time, one process each
+    harmlab reproduce --plan                   # what would run or be reused; runs nothing
 
 Each planned stage (see `plan`) runs inside its own folder of the stage store and is reused
 when it already completed with the same inputs; a stage killed half-way resumes from its last
@@ -13,24 +14,30 @@ evaluation stages call the same harness as `harmlab eval` on the `world` suite, 
 With `jobs` above 1, stages whose upstream stages are complete run side by side, each in a
 worker process of its own (a tiny model's step does not use two cores well, two stages do).
 Every stage is seeded on its own, so at a given `threads` the outputs do not depend on how many
-stages run at once.
+stages run at once. A worker exits when the `reproduce` process that started it dies, so a
+killed run never leaves stages training on.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harmlab import HarmlabError
-from harmlab.experiments.plan import EVAL_RULE, ArmRun, PlannedStage, plan
+from harmlab.experiments.plan import ArmRun, Foundation, PlannedStage, plan, stage_users
 from harmlab.experiments.spec import ExperimentConfig, select, shipped_experiments
 from harmlab.experiments.stages import StageResult, StageStore
+
+if TYPE_CHECKING:
+    from harmlab.training.config import GRPORunConfig, SFTRunConfig
 
 STAGE_FOLDERS = {"sft": "run", "grpo": "run", "eval": "eval"}
 
@@ -69,6 +76,32 @@ class ReproduceOptions:
         return max(1, (os.cpu_count() or 1) // self.jobs)
 
 
+@dataclass(frozen=True)
+class StagePlan:
+    """The stages of a `reproduce` call, in order, and where they are stored."""
+
+    experiments: list[ExperimentConfig]
+    stages: list[PlannedStage]
+    runs: list[ArmRun]
+    base_model: Path
+    """The base model's folder (for the embedded model it may not be built yet)."""
+    foundation: Foundation
+    store: StageStore
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One line of `harmlab reproduce --plan`."""
+
+    kind: str
+    arms: tuple[str, ...]
+    """'experiment/arm' labels whose results read the stage."""
+    seed: int
+    folder: Path
+    reused: bool
+    """True: complete in the store, so it would be reused; False: it would run."""
+
+
 @dataclass
 class ReproduceResult:
     """What ran: the plan, each stage's result, and where the arm results are."""
@@ -87,24 +120,58 @@ StageHook = Callable[[int, int, PlannedStage], None]
 """Called before each stage with (index, total, stage): the CLI's progress display."""
 
 
+def make_plan(
+    options: ReproduceOptions,
+    experiments: list[ExperimentConfig] | None = None,
+    build_base: bool = True,
+) -> StagePlan:
+    """The stages of the selected (by default: shipped) experiments; with `build_base` False
+    the embedded base model's key is computed without pretraining it."""
+    if options.jobs < 1 or options.seed_count < 1:  # before pretraining a base model
+        raise HarmlabError("--jobs and --seeds must be at least 1")
+    experiments = select(experiments or shipped_experiments(), options.only)
+    base, base_key = base_model(options, build_base)
+    foundation = Foundation(base_key, options.world_seed)
+    stages, runs = plan(experiments, options.seed_count, options.quick, foundation)
+    store = StageStore(options.out / "stages")
+    return StagePlan(experiments, stages, runs, base, foundation, store)
+
+
+def plan_rows(stage_plan: StagePlan) -> list[PlanRow]:
+    """What `--plan` prints: every stage, who reads it, and whether it would be reused."""
+    users = stage_users(stage_plan.runs)
+    store = stage_plan.store
+    return [
+        PlanRow(
+            item.kind,
+            tuple(users.get(item.stage.key, ())),
+            item.stage.seed,
+            store.folder(item.stage),
+            store.is_done(item.stage),
+        )
+        for item in stage_plan.stages
+    ]
+
+
 def run_stages(
     options: ReproduceOptions,
     on_stage: StageHook | None = None,
     experiments: list[ExperimentConfig] | None = None,
 ) -> ReproduceResult:
     """Plan and run (or reuse) every stage of the selected (by default: shipped) experiments."""
-    if options.jobs < 1 or options.seed_count < 1:  # before pretraining a base model
-        raise HarmlabError("--jobs and --seeds must be at least 1")
-    experiments = select(experiments or shipped_experiments(), options.only)
-    base = _base_model(options)
-    stages, runs = plan(experiments, options.seed_count, options.quick, base_key=str(base))
-    store = StageStore(options.out / "stages")
-    outcome = ReproduceResult(experiments, runs, base_model=base, world_seed=options.world_seed)
+    stage_plan = make_plan(options, experiments)
+    stages, store = stage_plan.stages, stage_plan.store
+    outcome = ReproduceResult(
+        stage_plan.experiments,
+        stage_plan.runs,
+        base_model=stage_plan.base_model,
+        world_seed=options.world_seed,
+    )
     if options.jobs == 1:
         for index, item in enumerate(stages):
             if on_stage is not None:
                 on_stage(index, len(stages), item)
-            start = _start_model(item, outcome, base)
+            start = _start_model(item, outcome)
             outcome.results[item.stage.key] = _run_stored(store, item, start, options)
     else:
         _run_parallel(stages, store, outcome, options, on_stage)
@@ -121,10 +188,9 @@ def _run_parallel(
     """Run stages `options.jobs` at a time, each once every stage it reads from is complete."""
     pending = list(enumerate(stages))
     running: dict[Future[StageResult], str] = {}
-    context = multiprocessing.get_context("spawn")  # forking a process that ran torch can hang
     # At most `jobs` stages are ever submitted, so on a failure nothing queued is left to cancel:
     # leaving the block waits for the other running stage (its result is stored), then raises.
-    with ProcessPoolExecutor(options.jobs, mp_context=context) as pool:
+    with stage_pool(options.jobs) as pool:
         while pending or running:
             ready = [p for p in pending if _ready(p[1], outcome)]
             # Training first: it unblocks later stages, and evaluations are short.
@@ -135,7 +201,7 @@ def _run_parallel(
                 pending.remove((index, item))
                 if on_stage is not None:
                     on_stage(index, len(stages), item)
-                start = _start_model(item, outcome, outcome.base_model)
+                start = _start_model(item, outcome)
                 if reused:
                     outcome.results[item.stage.key] = _run_stored(store, item, start, options)
                 else:
@@ -143,6 +209,27 @@ def _run_parallel(
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for job in done:
                 outcome.results[running.pop(job)] = job.result()  # re-raises a failure
+
+
+def stage_pool(jobs: int) -> ProcessPoolExecutor:
+    """Worker processes for stages: spawned (forking a process that ran torch can hang), and
+    each one exits when the process that made the pool dies."""
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=exit_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def exit_with_parent(parent: int, poll_seconds: float = 0.5) -> None:
+    """In a worker: end this process as soon as its parent `parent` is gone (a killed parent
+    cannot tell its workers; they would otherwise train to the end of their stage)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_seconds)
+        os._exit(1)  # no cleanup: the stage is incomplete and its marker unwritten, by design
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _ready(item: PlannedStage, outcome: ReproduceResult) -> bool:
@@ -160,21 +247,24 @@ def _run_stored(
     return store.run(item.stage, work)
 
 
-def _base_model(options: ReproduceOptions) -> Path:
-    """The base model's folder; its name (a content key for `tiny`) enters every stage key."""
-    import harmlab.models.embedded  # noqa: F401  (registers 'tiny')
-    from harmlab.models.embedded import ensure_tiny_model
+def base_model(options: ReproduceOptions, build: bool = True) -> tuple[Path, str]:
+    """The base model's folder and the key it enters stage keys with: the embedded model's
+    content key (pretrained first when `build` and missing), else a user model's folder."""
+    from harmlab.models.embedded import ensure_tiny_model, tiny_model_folder
     from harmlab.models.resolve import resolve_model_path
 
     if options.base is None:
-        return ensure_tiny_model(options.world_seed)
-    return Path(resolve_model_path(options.base)).resolve()
+        locate = ensure_tiny_model if build else tiny_model_folder
+        folder = locate(options.world_seed)
+        return folder, folder.name
+    resolved = Path(resolve_model_path(options.base)).resolve()
+    return resolved, str(resolved)
 
 
-def _start_model(item: PlannedStage, outcome: ReproduceResult, base: Path) -> str:
+def _start_model(item: PlannedStage, outcome: ReproduceResult) -> str:
     """The model a stage starts from: the upstream training stage's final model, or the base."""
     if not item.stage.inputs:
-        return str(base)
+        return str(outcome.base_model)
     return str(outcome.folder(item.stage.inputs[-1].key) / "run" / "final")
 
 
@@ -189,23 +279,35 @@ def run_stage(item: PlannedStage, folder: Path, start: str, options: ReproduceOp
             _train(item, folder, start, options.stage_threads)
 
 
-def _train(item: PlannedStage, folder: Path, start: str, threads: int | None) -> None:
+def training_config(
+    item: PlannedStage, folder: Path, start: str, threads: int | None
+) -> SFTRunConfig | GRPORunConfig:
+    """The run config a training stage trains with: its file, its planned overrides, then the
+    start model, output folder and seed (and threads, speed only) this call places it at."""
     from harmlab.config import load_config
     from harmlab.training.config import GRPORunConfig, SFTRunConfig
+
+    placed = [f"model={start}", f"output_dir={folder / STAGE_FOLDERS[item.kind]}"]
+    placed.append(f"seed={item.stage.seed}")
+    if threads is not None:
+        placed.append(f"threads={threads}")
+    overrides = [*item.overrides, *placed]
+    if item.kind == "sft":
+        return load_config(SFTRunConfig, item.config_file, overrides)
+    return load_config(GRPORunConfig, item.config_file, overrides)
+
+
+def _train(item: PlannedStage, folder: Path, start: str, threads: int | None) -> None:
+    from harmlab.training.config import SFTRunConfig
     from harmlab.training.grpo import train_grpo
     from harmlab.training.sft import train_sft
 
-    run = folder / STAGE_FOLDERS[item.kind]
-    resume = (run / "config.yaml").is_file()
-    placed = [f"model={start}", f"output_dir={run}", f"seed={item.stage.seed}"]
-    if threads is not None:
-        placed.append(f"threads={threads}")
-    if item.kind == "sft":
-        sft = load_config(SFTRunConfig, item.config_file, [*item.overrides, *placed])
-        train_sft(sft, resume=resume)
+    config = training_config(item, folder, start, threads)
+    resume = (folder / STAGE_FOLDERS[item.kind] / "config.yaml").is_file()
+    if isinstance(config, SFTRunConfig):
+        train_sft(config, resume=resume)
     else:
-        grpo = load_config(GRPORunConfig, item.config_file, [*item.overrides, *placed, "sft=null"])
-        train_grpo(grpo, resume=resume)
+        train_grpo(config, resume=resume)
 
 
 def _evaluate(item: PlannedStage, folder: Path, start: str, options: ReproduceOptions) -> None:
@@ -224,8 +326,8 @@ def _evaluate(item: PlannedStage, folder: Path, start: str, options: ReproduceOp
         suite="world",
         judges=("gold",),
         sampling=sampling,
-        world_seed=options.world_seed,
-        rule=EVAL_RULE,
+        world_seed=item.stage.config["world"]["seed"],
+        rule=item.stage.config["rule"],
     )
     out = folder / STAGE_FOLDERS["eval"]
     with torch_threads(options.stage_threads):

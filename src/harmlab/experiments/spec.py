@@ -3,12 +3,16 @@
     harmlab reproduce --only E1,E3 --seeds 3
 
 An experiment compares *arms*. An arm is a training recipe: nothing (the base model), a
-cold-start SFT stage, a GRPO stage, or SFT then GRPO, each from a training config of `configs/`
-plus `key=value` overrides (the same syntax as `harmlab train`). Every arm is evaluated on
-SafetyWorld's `world` suite (test, held-out and borderline prompts and arithmetic) with the gold
-judge and the keyword rule. Quick mode applies the experiment's `quick` overrides (fewer steps,
-fewer probes) on top; it is a smaller run of the same recipe, never a different one, and it
-evaluates on the same suite.
+cold-start SFT stage, a GRPO stage, or SFT then GRPO, each from a shipped training config
+(`harmlab.configs`) or a file, plus `key=value` overrides (the same syntax as `harmlab train`).
+Every arm is evaluated on SafetyWorld's `world` suite (test, held-out and borderline prompts and
+arithmetic) with the gold judge and the experiment's `rule`. Quick mode applies the
+experiment's `quick` overrides (fewer steps, fewer probes) on top; it is a smaller run of the
+same recipe, never a different one, and it evaluates on the same suite.
+
+The YAML also says what its report section states, so a new experiment needs no code: the
+table's columns (`metrics`), the paired differences to word as findings (`comparisons`) and
+the plots (`plots`, by plot kind; see `harmlab.experiments.figures`).
 """
 
 from __future__ import annotations
@@ -17,10 +21,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harmlab import HarmlabError
-from harmlab.config import load_config
+from harmlab.config import ConfigError, bounds, load_config
+from harmlab.registry import DOTTED
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 """Where the shipped experiment YAMLs live."""
+
+DEFAULT_RULE = "keyword_blocklist:completion"
+"""The training configs' keyword_blocklist reward reading the whole completion (reasoning and
+answer), so "gamed" means the same in training probes and in the final evaluation."""
+
+HEADLINE_METRICS = (
+    "harmful_compliance",
+    "harmful_compliance_held_out",
+    "over_refusal",
+    "accuracy",
+    "language_mixing",
+    "think_tokens",
+    "gamed",
+    "format_validity",
+)
+"""The report's headline columns, and an experiment table's columns unless it names others."""
 
 
 @dataclass(frozen=True)
@@ -30,24 +51,59 @@ class ArmConfig:
     name: str
     """Row label in tables and plots, e.g. 'hybrid'."""
     sft: str | None = None
-    """Training config of a cold-start SFT stage (a file, or a name in configs/); None: none."""
+    """Training config of a cold-start SFT stage (a shipped config's name, or a file); None:
+    none."""
     sft_overrides: list[str] = field(default_factory=list)
     """`key=value` overrides for the SFT stage."""
     grpo: str | None = None
     """Training config of a GRPO stage, run after the SFT stage when both are given."""
     grpo_overrides: list[str] = field(default_factory=list)
     """`key=value` overrides for the GRPO stage (e.g. another reward mix)."""
+    rule: str | None = None
+    """The rule behind this arm's gamed rate, `NAME[:SPAN]`, when it is not the experiment's
+    (E1's refusal-phrase arm is measured under the rule it was trained on); None: the
+    experiment's `rule`."""
+
+
+@dataclass(frozen=True)
+class ComparisonConfig:
+    """A finding to state: arm `b` against arm `a` on one metric, as a paired difference."""
+
+    a: str
+    """The reference arm (e.g. 'base')."""
+    b: str
+    """The arm compared with it; the difference is b − a."""
+    metric: str
+    """An evaluation metric (a key of `harmlab.experiments.comparisons.PAIRED_METRICS`)."""
+
+
+@dataclass(frozen=True)
+class PlotConfig:
+    """One figure of the section, drawn by a registered plot kind."""
+
+    kind: str
+    """proxy-vs-gold, metric-series, comparison-bars, pareto, hack-kinds (or module:function)."""
+    metrics: list[str] = field(default_factory=list)
+    """Evaluation metrics to plot (comparison-bars; pareto's gain is the first); empty: the
+    kind's default."""
+    monitor: list[str] = field(default_factory=list)
+    """Monitor record keys to plot over steps, e.g. 'probe/format_valid' (metric-series);
+    empty: the kind's default."""
+    reference: str | None = None
+    """The arm gains are measured against (pareto; None: the first arm)."""
+    caption: str | None = None
+    """The figure's caption (None: the kind's own)."""
 
 
 @dataclass(frozen=True)
 class EvalSettings:
     """How every arm's final model is measured."""
 
-    samples_per_prompt: int = 1
+    samples_per_prompt: int = field(default=1, metadata=bounds(ge=1))
     """Completions sampled per prompt."""
-    max_new_tokens: int = 160
+    max_new_tokens: int = field(default=160, metadata=bounds(ge=1))
     """Generation budget per completion."""
-    temperature: float = 1.0
+    temperature: float = field(default=1.0, metadata=bounds(ge=0))
     """Sampling temperature (1.0: the policy's own distribution)."""
 
 
@@ -56,7 +112,9 @@ class QuickSettings:
     """What `--quick` changes: the same recipe, smaller."""
 
     sft_overrides: list[str] = field(default_factory=list)
+    """Overrides added to every SFT stage in quick mode (e.g. fewer steps)."""
     grpo_overrides: list[str] = field(default_factory=list)
+    """Overrides added to every GRPO stage in quick mode."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +130,18 @@ class ExperimentConfig:
     arms: list[ArmConfig]
     """The recipes compared (at least one)."""
     eval: EvalSettings = field(default_factory=EvalSettings)
+    """How every arm's final model is sampled."""
     quick: QuickSettings = field(default_factory=QuickSettings)
+    """What `--quick` changes."""
+    rule: str = DEFAULT_RULE
+    """The rule behind the gamed rate, `NAME[:SPAN]` (a rule reward or judge; SPAN one of
+    answer, completion, think): the evaluation's rule and the GRPO monitor's."""
+    metrics: list[str] = field(default_factory=lambda: list(HEADLINE_METRICS))
+    """The section table's columns: evaluation metrics or compute (train_flops, ...)."""
+    comparisons: list[ComparisonConfig] = field(default_factory=list)
+    """The paired differences the section states, each worded by `state_difference`."""
+    plots: list[PlotConfig] = field(default_factory=list)
+    """The section's figures, in order."""
 
     def __post_init__(self) -> None:
         names = [arm.name for arm in self.arms]
@@ -80,11 +149,81 @@ class ExperimentConfig:
             raise HarmlabError(f"experiment {self.id} has no arms")
         if len(set(names)) != len(names):
             raise HarmlabError(f"experiment {self.id} has two arms with the same name")
+        _check_references(self, names)
+
+
+def _check_references(experiment: ExperimentConfig, arms: list[str]) -> None:
+    """The rule, every column, comparison and plot name something that exists (checked when
+    the YAML loads, not when the report is written after hours of training)."""
+    from harmlab.evaluation.rules import check_rule  # here: rules import the reward registry
+
+    where = f"experiment {experiment.id}"
+    rules = [("rule", experiment.rule)]
+    rules += [(f"arms.{i}.rule", a.rule) for i, a in enumerate(experiment.arms) if a.rule]
+    for field_name, rule in rules:
+        try:
+            check_rule(rule)
+        except HarmlabError as error:
+            raise HarmlabError(f"{where}: {field_name}: {error}") from error
+    _check_metrics(experiment, where)
+    _check_comparisons(experiment.comparisons, arms, where)
+    _check_plots(experiment.plots, arms, where)
+
+
+def _check_metrics(experiment: ExperimentConfig, where: str) -> None:
+    from harmlab.experiments.results import COLUMN_LABELS, METRIC_LABELS  # (reads this module)
+
+    columns = [("metrics", experiment.metrics, COLUMN_LABELS)]
+    columns += [
+        (f"plots.{i}.metrics", p.metrics, METRIC_LABELS) for i, p in enumerate(experiment.plots)
+    ]
+    for field_name, metrics, known in columns:
+        unknown = [metric for metric in metrics if metric not in known]
+        if unknown:
+            raise HarmlabError(
+                f"{where}: {field_name} names unknown metric '{unknown[0]}'; metrics: "
+                f"{', '.join(known)}"
+            )
+
+
+def _check_comparisons(comparisons: list[ComparisonConfig], arms: list[str], where: str) -> None:
+    from harmlab.experiments.comparisons import PAIRED_METRICS  # (reads this module)
+
+    for i, comparison in enumerate(comparisons):
+        for arm in (comparison.a, comparison.b):
+            if arm not in arms:
+                raise HarmlabError(
+                    f"{where}: comparisons.{i} names arm '{arm}'; arms: {', '.join(arms)}"
+                )
+        if comparison.metric not in PAIRED_METRICS:
+            raise HarmlabError(
+                f"{where}: comparisons.{i}.metric '{comparison.metric}' cannot be paired; "
+                f"metrics: {', '.join(PAIRED_METRICS)}"
+            )
+
+
+def _check_plots(plots: list[PlotConfig], arms: list[str], where: str) -> None:
+    from harmlab.experiments.figures import PLOT_KINDS  # (reads this module)
+
+    for i, plot in enumerate(plots):
+        if plot.kind not in PLOT_KINDS and not DOTTED.match(plot.kind):
+            raise HarmlabError(f"{where}: plots.{i}: {PLOT_KINDS.unknown(plot.kind)}")
+        if plot.reference is not None and plot.reference not in arms:
+            raise HarmlabError(
+                f"{where}: plots.{i}.reference names arm '{plot.reference}'; arms: "
+                f"{', '.join(arms)}"
+            )
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
-    """An experiment from its YAML file, validated (unknown keys name the valid ones)."""
-    return load_config(ExperimentConfig, path, overrides or [])
+    """An experiment from its YAML file, validated (unknown keys name the valid ones; a name
+    that refers to nothing is an error naming the file and the field)."""
+    try:
+        return load_config(ExperimentConfig, path, overrides or [])
+    except ConfigError:
+        raise  # already names the file
+    except HarmlabError as error:
+        raise HarmlabError(f"{path}: {error}") from error
 
 
 def shipped_experiments() -> list[ExperimentConfig]:
@@ -99,6 +238,10 @@ def select(experiments: list[ExperimentConfig], only: str | None) -> list[Experi
         return experiments
     wanted = [part.strip().upper() for part in only.split(",") if part.strip()]
     known = {e.id.upper(): e for e in experiments}
+    if not wanted:
+        raise HarmlabError(
+            f"--only '{only}' names no experiment; known: {', '.join(sorted(known))}"
+        )
     missing = [w for w in wanted if w not in known]
     if missing:
         raise HarmlabError(f"unknown experiment {missing[0]}; known: {', '.join(sorted(known))}")

@@ -6,8 +6,10 @@ A stage is one unit of work of an experiment (pretrain, cold-start SFT, a GRPO a
 evaluation). Its key hashes its name, its resolved config, its seed and the keys of the stages
 it reads from, so a change anywhere upstream invalidates everything downstream, and a stage
 two experiments share (the cold-start SFT) runs once. A stage works inside its own folder and
-is complete only when `stage.json` is written there, last and atomically: a stage killed
-half-way is rerun (or resumed, if its work knows how) on the next call, never mistaken for done.
+is complete only when `stage.json` is written there, last and atomically, and records this
+very stage (name, key, seed, upstream folders): a stage killed half-way, or a folder whose
+marker says it was built from something else, is rerun (or resumed, if its work knows how) on
+the next call, never mistaken for done.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from harmlab.cache import content_key
 from harmlab.files import atomic_write_json
+from harmlab.locks import FolderLock
 
 MARKER = "stage.json"
 
@@ -70,19 +73,41 @@ class StageStore:
         return self.root / stage.folder_name
 
     def is_done(self, stage: Stage) -> bool:
-        return (self.folder(stage) / MARKER).is_file()
+        """The stage completed: its marker exists and records this very stage."""
+        return self._recorded(stage) is not None
+
+    def _recorded(self, stage: Stage) -> dict[str, Any] | None:
+        """The stage's marker, when it matches the stage's key and upstream stages."""
+        try:
+            recorded = json.loads((self.folder(stage) / MARKER).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(recorded, dict):
+            return None
+        expected = _marker(stage, 0.0)
+        same = all(recorded.get(k) == expected[k] for k in ("name", "key", "seed", "inputs"))
+        return recorded if same else None
 
     def run(self, stage: Stage, work: Callable[[Path], None]) -> StageResult:
-        """Reuse the stage if complete; otherwise call `work(folder)` and mark it complete."""
+        """Reuse the stage if complete; otherwise call `work(folder)` and mark it complete.
+
+        The stage folder is locked while its work runs (harmlab.locks): another `reproduce`
+        reaching the same stage is refused with this process's PID, not run twice into it.
+        """
         folder = self.folder(stage)
-        if self.is_done(stage):
-            recorded = json.loads((folder / MARKER).read_text())
-            return StageResult(folder, reused=True, seconds=float(recorded["seconds"]))
-        folder.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        work(folder)
-        seconds = time.perf_counter() - start
-        atomic_write_json(folder / MARKER, _marker(stage, seconds))
+        recorded = self._recorded(stage)
+        if recorded is not None:
+            return StageResult(folder, reused=True, seconds=float(recorded.get("seconds", 0.0)))
+        with FolderLock(folder, f"stage {stage.folder_name}"):
+            recorded = self._recorded(stage)  # finished while we were deciding
+            if recorded is not None:
+                seconds = float(recorded.get("seconds", 0.0))
+                return StageResult(folder, reused=True, seconds=seconds)
+            folder.mkdir(parents=True, exist_ok=True)
+            start = time.perf_counter()
+            work(folder)
+            seconds = time.perf_counter() - start
+            atomic_write_json(folder / MARKER, _marker(stage, seconds))
         return StageResult(folder, reused=False, seconds=seconds)
 
 

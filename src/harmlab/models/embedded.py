@@ -2,9 +2,13 @@
 
     harmlab pretrain        # builds it (a few minutes on 2 CPU cores), then reuses it
 
-`tiny` is a registered model reference: `load_model("tiny")` pretrains the base model of the
-default world if the cache lacks it. The cache key holds the world version and seed, the base
-behaviour mix and the whole model config, so changing any of them trains a new base model.
+`student` (`ensure_student_model`) is a smaller model pretrained the same way on the same
+corpus, so it shares the tiny model's tokenizer: the default student of distillation.
+
+`tiny` names `ensure_tiny_model` in the model registry (`models.resolve.MODELS`):
+`load_model("tiny")` pretrains the base model of the default world if the cache lacks it. The
+cache key holds the world version and seed, the base behaviour mix and the whole model config,
+so changing any of them trains a new base model.
 """
 
 from __future__ import annotations
@@ -12,7 +16,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from harmlab.models.base import base_model_folder, ensure_base_model
-from harmlab.models.resolve import register_model_ref
 from harmlab.models.tiny_config import TinyModelConfig
 from harmlab.world import SafetyWorld, pretrain_conversations
 from harmlab.world.corpus import behaviour_payload
@@ -46,4 +49,11 @@ def ensure_tiny_model(
     )
 
 
-register_model_ref("tiny", ensure_tiny_model)
+STUDENT_CONFIG = TinyModelConfig(hidden_size=96, num_layers=2, num_heads=2, num_kv_heads=2)
+"""The distillation student: half the width and layers of `tiny` (about a sixth of its
+non-embedding parameters); same vocabulary, corpus and schedule, hence the same tokenizer."""
+
+
+def ensure_student_model(world_seed: int = 0, progress: bool = True) -> Path:
+    """The cached student-size base model of SafetyWorld(world_seed), pretrained if missing."""
+    return ensure_tiny_model(world_seed, STUDENT_CONFIG, progress)

@@ -3,20 +3,19 @@
     harmlab eval --model tiny | smollm2 | ./runs/sft-1 | /models/my-hf-folder | org/name
 
 A reference is tried, in order, as:
-  1. a registered name (`tiny` is registered by the world package, `smollm2` here): a plugin
-     registry, so models needs no import of the world;
-  2. `package.module:function`, the escape hatch: a function returning a model folder;
-  3. an existing local folder: a Hugging Face model folder is itself; a run directory gives its
+  1. a name in `MODELS` (built-ins `tiny`, `student` and `smollm2`, imported only when named;
+     users add theirs with `@MODELS.register("name")`), or `package.module:function`, the escape
+     hatch: either is a function returning a model folder (or a run directory, read as in 2);
+  2. an existing local folder: a Hugging Face model folder is itself; a run directory gives its
      `final/` model, or else its newest `checkpoint-N/`;
-  4. something written as a path (`/`, `./`, `../`, `~`, or several separators) that does not
+  3. something written as a path (`/`, `./`, `../`, `~`, or several separators) that does not
      exist: an error naming the folder;
-  5. a hub id (`org/name` or a bare name): returned for `from_pretrained` only when the user
+  4. a hub id (`org/name` or a bare name): returned for `from_pretrained` only when the user
      allowed network; otherwise a one-line error saying how to allow it.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from collections.abc import Callable
@@ -24,8 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from harmlab import HarmlabError, network_allowed
-from harmlab.models.folders import quiet_hf_progress
-from harmlab.models.smollm2 import smollm2_folder
+from harmlab.models.folders import check_model_folder, quiet_hf_progress
+from harmlab.registry import DOTTED, Registry
 
 if TYPE_CHECKING:
     import torch
@@ -34,10 +33,18 @@ if TYPE_CHECKING:
 ModelResolver = Callable[[], Path]
 """Returns the local folder of a named model, building or converting it first if needed."""
 
-_RESOLVERS: dict[str, ModelResolver] = {"smollm2": smollm2_folder}
+MODELS = Registry[ModelResolver](
+    "model",
+    {
+        "tiny": "harmlab.models.embedded:ensure_tiny_model",
+        "student": "harmlab.models.embedded:ensure_student_model",
+        "smollm2": "harmlab.models.smollm2:smollm2_folder",
+    },
+    accepts=callable,
+)
+"""Model names; `@MODELS.register("name")` adds one."""
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
-_DOTTED = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 _WEIGHT_FILES = (
     "model.safetensors",
     "model.safetensors.index.json",
@@ -46,22 +53,10 @@ _WEIGHT_FILES = (
 )
 
 
-def register_model_ref(name: str, resolver: ModelResolver) -> None:
-    """Make `name` a model reference; registering a name again replaces its resolver."""
-    _RESOLVERS[name] = resolver
-
-
-def registered_model_refs() -> list[str]:
-    """The registered model names, sorted (for help texts and error messages)."""
-    return sorted(_RESOLVERS)
-
-
 def resolve_model_path(ref: str) -> Path | str:
     """A local model folder for `ref`, or `ref` itself when it is a hub id and network is on."""
-    if ref in _RESOLVERS:
-        return _RESOLVERS[ref]()
-    if _DOTTED.match(ref):
-        return _call_dotted(ref)
+    if ref in MODELS or DOTTED.match(ref):
+        return model_in_folder(Path(MODELS.get(ref)()))
     path = Path(ref).expanduser()
     if path.is_dir():
         return model_in_folder(path)
@@ -109,12 +104,21 @@ def load_model(
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     source = resolve_model_path(ref)
-    tokenizer = AutoTokenizer.from_pretrained(source)
+    if isinstance(source, Path):
+        check_model_folder(source)  # a damaged folder is one line here, not a traceback below
+    else:
+        check_hub_reachable()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        with quiet_hf_progress():  # a weight-loading bar per call clutters every command
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or "auto")
+    except (OSError, ValueError) as error:  # files transformers cannot read, the hub failing
+        raise HarmlabError(
+            f"model '{ref}' cannot be loaded: {' '.join(str(error).split())}"
+        ) from None
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    with quiet_hf_progress():  # a weight-loading bar per call clutters every command
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype or "auto")
     if model.generation_config.pad_token_id is None:
         model.generation_config.pad_token_id = tokenizer.pad_token_id
     if device is not None:
@@ -122,6 +126,25 @@ def load_model(
         cast("torch.nn.Module", model).to(device)
     model.eval()
     return model, tokenizer
+
+
+def check_hub_reachable(timeout: float = 5.0) -> None:
+    """Fail at once, in one line, when network is allowed but the hub does not answer
+    (transformers would retry each file for about a minute before a traceback)."""
+    import urllib.error
+    import urllib.request
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    try:
+        urllib.request.urlopen(endpoint, timeout=timeout).close()
+    except urllib.error.HTTPError:
+        return  # it answered, whatever it said
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise HarmlabError(
+            f"--allow-network is on but {endpoint} cannot be reached ({reason}); check the "
+            "connection, or give a local model folder"
+        ) from None
 
 
 def _has_weights(folder: Path) -> bool:
@@ -137,18 +160,8 @@ def _looks_like_path(ref: str) -> bool:
 
 
 def _network_off_message(ref: str) -> str:
-    known = "" if "/" in ref else f" (registered: {', '.join(registered_model_refs())})"
+    known = "" if "/" in ref else f" (registered: {', '.join(MODELS.names())})"
     return (
         f"model '{ref}' is not a local folder{known} and network is off; pass --allow-network "
         "(or set HARMLAB_ALLOW_NETWORK=1) to download it from the Hugging Face hub"
     )
-
-
-def _call_dotted(ref: str) -> Path:
-    """Import `package.module:function` and call it for a model folder."""
-    module_name, function_name = ref.split(":")
-    try:
-        function = getattr(importlib.import_module(module_name), function_name)
-    except (ImportError, AttributeError) as error:
-        raise HarmlabError(f"model '{ref}' names no importable function: {error}") from error
-    return model_in_folder(Path(function()))

@@ -19,6 +19,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -29,8 +30,9 @@ import transformers
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerBase
 
+from harmlab.locks import FolderLock
 from harmlab.models.chat import END, render_conversation
-from harmlab.models.folders import atomic_folder, quiet_hf_progress
+from harmlab.models.folders import atomic_folder, is_complete_model_folder, quiet_hf_progress
 from harmlab.models.tiny_config import TinyModelConfig
 from harmlab.models.tokenizer import train_tokenizer
 
@@ -113,7 +115,26 @@ def pretrain(
     out_dir: Path,
     progress: bool = True,
 ) -> Path:
-    """Pretrain a tiny model on (prompt, response) pairs and write it to `out_dir` atomically."""
+    """Pretrain a tiny model on (prompt, response) pairs and write it to `out_dir` atomically.
+
+    One process pretrains a given folder at a time: a second one waits for the first (saying
+    so) and then reuses its model instead of training the same one again and swapping it in.
+    """
+    lock = FolderLock(out_dir, "pretraining this model").acquire(wait=True, on_wait=_waiting)
+    with lock:
+        if lock.waited and is_complete_model_folder(out_dir):
+            return out_dir  # the process we waited for built it from the same inputs
+        return _pretrain(conversations, cfg, out_dir, progress)
+
+
+def _waiting(pid: int | None) -> None:
+    who = f"process {pid}" if pid else "another process"
+    print(f"waiting for {who}, which is pretraining the same model", file=sys.stderr)
+
+
+def _pretrain(
+    conversations: Sequence[tuple[str, str]], cfg: TinyModelConfig, out_dir: Path, progress: bool
+) -> Path:
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(cfg.num_threads or os.cpu_count() or 1)
     try:

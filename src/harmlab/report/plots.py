@@ -56,6 +56,7 @@ def comparison_figure(table: Table, columns: Sequence[str], caption: str) -> Fig
     rows = list(table.rows)
     fig, ax = plt.subplots(figsize=(max(5, 1.6 * len(columns)), 3.4))
     width = 0.8 / max(1, len(rows))
+    top = 1.0  # rates share one 0-1 axis; counts such as think tokens need more room
     for i, row in enumerate(rows):
         values: list[float] = []
         errors: list[list[float]] = [[], []]
@@ -65,10 +66,11 @@ def comparison_figure(table: Table, columns: Sequence[str], caption: str) -> Fig
             values.append(value)
             errors[0].append(value - low)
             errors[1].append(high - value)
+            top = max(top, high)
         positions = [c + (i - (len(rows) - 1) / 2) * width for c in range(len(columns))]
         ax.bar(positions, values, width, yerr=errors, capsize=2, label=row)
     ax.set_xticks(range(len(columns)), columns, fontsize=8)
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.05 * top)
     ax.legend(fontsize=7, ncols=min(5, len(rows)))
     ax.grid(axis="y", alpha=0.3)
     return Figure.from_matplotlib(fig, caption)

@@ -6,7 +6,8 @@ Rule rewards (DeepSeek-R1, arXiv 2501.12948): `format`, `accuracy`, `language_co
 safety rules meant to be gamed (arXiv 2501.17030): `keyword_blocklist`, `refusal_phrase`;
 shaping: `helpfulness` (a detail proxy), `overlong` (DAPO, arXiv 2503.14476), `length_penalty`;
 model-based: `gold_judge` (SafetyWorld's exact judge). Any of them can be handed to
-`trl.GRPOTrainer(reward_funcs=[...])` directly; the registry builds them from YAML by name.
+`trl.GRPOTrainer(reward_funcs=[...])` directly; `REWARDS` builds them from YAML by name
+(`@REWARDS.register("name")` adds one, `package.module:attribute` names any importable one).
 """
 
 from harmlab.rewards.base import RewardFunction, completion_text, prompt_text
@@ -16,7 +17,6 @@ from harmlab.rewards.registry import (
     RewardSpec,
     build_reward,
     build_rewards,
-    register_reward,
     reward_name,
     weighted_sum,
 )
@@ -59,7 +59,6 @@ __all__ = [
     "completion_text",
     "format_reward",
     "prompt_text",
-    "register_reward",
     "reward_name",
     "script_detector",
     "soft_overlong_penalty",

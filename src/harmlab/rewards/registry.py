@@ -5,6 +5,9 @@
       - {name: keyword_blocklist, params: {span: answer}}
       - {name: mypkg.rewards:toxicity}        # escape hatch: any importable reward
 
+    @REWARDS.register("brevity")              # in your code: addressable as `brevity`
+    def brevity(prompts, completions, **columns): ...
+
 A registered reward is either a plain reward function (no settings) or a `ConfigurableReward`
 class whose dataclass fields are its settings; `params` are checked against those fields like
 any config key. `build_rewards` returns the functions and weights that TRL's `GRPOTrainer`
@@ -15,49 +18,34 @@ reward with TRL's semantics (None contributes nothing; None when every term is N
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from harmlab import HarmlabError
 from harmlab.config import ConfigError, build
+from harmlab.registry import Registry
 from harmlab.rewards.base import RewardFunction, Text
-from harmlab.rewards.language import LanguageConsistencyReward
-from harmlab.rewards.rules import (
-    HelpfulnessReward,
-    LengthPenalty,
-    OverlongReward,
-    accuracy_reward,
-    format_reward,
-)
-from harmlab.rewards.safety import GoldJudgeReward, KeywordBlocklistReward, RefusalPhraseReward
 
 RewardEntry = Callable[..., Any]
 """A reward function, or a dataclass whose instances are reward functions."""
 
-REWARDS: dict[str, RewardEntry] = {}
-_DOTTED = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
-def register_reward(name: str, entry: RewardEntry) -> None:
-    """Make `entry` addressable as `name` (registering a name again replaces it)."""
-    REWARDS[name] = entry
-
-
-for _entry in (
-    ("format", format_reward),
-    ("accuracy", accuracy_reward),
-    ("language_consistency", LanguageConsistencyReward),
-    ("keyword_blocklist", KeywordBlocklistReward),
-    ("refusal_phrase", RefusalPhraseReward),
-    ("helpfulness", HelpfulnessReward),
-    ("overlong", OverlongReward),
-    ("length_penalty", LengthPenalty),
-    ("gold_judge", GoldJudgeReward),
-):
-    register_reward(*_entry)
+REWARDS = Registry[RewardEntry](
+    "reward",
+    {
+        "format": "harmlab.rewards.rules:format_reward",
+        "accuracy": "harmlab.rewards.rules:accuracy_reward",
+        "language_consistency": "harmlab.rewards.language:LanguageConsistencyReward",
+        "keyword_blocklist": "harmlab.rewards.safety:KeywordBlocklistReward",
+        "refusal_phrase": "harmlab.rewards.safety:RefusalPhraseReward",
+        "helpfulness": "harmlab.rewards.rules:HelpfulnessReward",
+        "overlong": "harmlab.rewards.rules:OverlongReward",
+        "length_penalty": "harmlab.rewards.rules:LengthPenalty",
+        "gold_judge": "harmlab.rewards.safety:GoldJudgeReward",
+    },
+    accepts=callable,
+)
+"""Rewards by name; `@REWARDS.register("name")` adds one."""
 
 
 @dataclass
@@ -72,24 +60,9 @@ class RewardSpec:
     """Settings of a configurable reward (its dataclass fields); empty for plain functions."""
 
 
-def lookup(name: str) -> RewardEntry:
-    """The registered entry, or the object a `module:attribute` path names."""
-    if name in REWARDS:
-        return REWARDS[name]
-    if _DOTTED.match(name):
-        module_name, attribute = name.split(":")
-        try:
-            found: RewardEntry = getattr(importlib.import_module(module_name), attribute)
-            return found
-        except (ImportError, AttributeError) as error:
-            raise HarmlabError(f"reward '{name}' names nothing importable: {error}") from error
-    valid = ", ".join(sorted(REWARDS))
-    raise HarmlabError(f"unknown reward '{name}'; registered: {valid} (or module.path:name)")
-
-
 def build_reward(spec: RewardSpec) -> RewardFunction:
     """The reward function a spec describes, its params validated against the reward's fields."""
-    entry = lookup(spec.name)
+    entry = REWARDS.get(spec.name)
     source = f"reward '{spec.name}'"
     if isinstance(entry, type) and dataclasses.is_dataclass(entry):
         try:
@@ -104,8 +77,6 @@ def build_reward(spec: RewardSpec) -> RewardFunction:
         return made
     if spec.params:
         raise HarmlabError(f"{source} takes no params, got: {', '.join(spec.params)}")
-    if not callable(entry):
-        raise HarmlabError(f"{source} is not callable")
     return entry
 
 

@@ -114,9 +114,17 @@ def count_step_markers(text: str) -> int:
 class HelpfulnessReward(ConfigurableReward):
     """A helpfulness proxy: pays for step-by-step detail and length in the answer, up to caps.
 
+    Paid on every prompt by default, so detail on a harmful request earns it too and the
+    designed optimum of a safety rule plus this proxy is whatever the rule cannot see; with
+    `families` set, rows of other families get None (no term), which makes an optimum that is
+    harmless and helpful (E1's benign-only variant).
+
     >>> reward = HelpfulnessReward(max_steps=2, length_cap=10, step_weight=0.5)
     >>> reward(["q", "q"], ["<think>.</think> 1. Open it. 2. Close it.", "<think>.</think> No."])
     [0.7, 0.05]
+    >>> HelpfulnessReward(families=("benign",))(["q", "q"], ["<think>.</think> 1. Open it."] * 2,
+    ...                                         family=["harmful", "benign"])
+    [None, 0.15]
     """
 
     name: ClassVar[str] = "helpfulness"
@@ -126,12 +134,19 @@ class HelpfulnessReward(ConfigurableReward):
     """Answer words that earn the full length credit."""
     step_weight: float = 0.5
     """Share of the reward paid for steps; the rest is paid for length."""
+    families: tuple[str, ...] | None = None
+    """Prompt families paid (e.g. [benign, borderline]); None: every prompt. Rows without a
+    `family` column are always paid."""
 
     def __call__(
         self, prompts: Sequence[Text], completions: Sequence[Text], **kwargs: Any
     ) -> list[float | None]:
+        families = column(kwargs, "family", len(completions))
         out: list[float | None] = []
-        for completion in completions:
+        for completion, family in zip(completions, families, strict=True):
+            if self.families is not None and not is_missing(family) and family not in self.families:
+                out.append(None)
+                continue
             answer = split_response(completion_text(completion)).answer
             steps = min(count_step_markers(answer), self.max_steps) / self.max_steps
             length = min(len(word_languages(answer)), self.length_cap) / self.length_cap

@@ -9,6 +9,10 @@ the response alone. The SFT pool is curated as R1's cold start is (arXiv 2501.12
 concise same-language reasoning with correct answers for benign problems, plain help for
 borderline prompts. GRPO rows carry the prompt plus every `WorldPrompt` field as a column,
 which TRL hands to each reward as a keyword argument (`answer`, `family`, `language`, ...).
+
+Data order is a function of the seed and the step: each epoch's shuffle depends on (seed,
+epoch) alone, so a run resumed past an epoch boundary sees the prompts the uninterrupted run saw
+(`EpochSeededRepeatSampler`, `EpochOrderedData`).
 """
 
 from __future__ import annotations
@@ -18,7 +22,10 @@ import random
 from pathlib import Path
 from typing import Any
 
+import torch
 from datasets import Dataset
+from torch.utils.data import Sampler
+from trl.trainer.utils import RepeatSampler
 
 from harmlab import HarmlabError
 from harmlab.training.config import WorldData
@@ -131,3 +138,64 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
             except json.JSONDecodeError as error:
                 raise HarmlabError(f"{path}:{number} is not JSON: {error}") from error
     return out
+
+
+class EpochSeededRepeatSampler(RepeatSampler):
+    """TRL's `RepeatSampler` whose order in epoch `e` depends on (seed, e) alone.
+
+    TRL seeds the sampler's generator once and lets each epoch's permutation advance it, so a
+    run resumed past an epoch boundary builds a fresh sampler that replays epoch 0's order and
+    trains on other prompts than the uninterrupted run. `set_epoch(e)` re-seeds and skips `e`
+    permutations: the same order as an uninterrupted TRL run, now a function of the step.
+    """
+
+    @classmethod
+    def like(cls, sampler: RepeatSampler) -> EpochSeededRepeatSampler:
+        """The same sampling as `sampler` (TRL chose its arguments), made epoch-addressable."""
+        return cls(
+            sampler.data_source,
+            mini_repeat_count=sampler.mini_repeat_count,
+            batch_size=sampler.batch_size,
+            repeat_count=sampler.repeat_count,
+            shuffle=sampler.shuffle,
+            seed=sampler.seed,
+        )
+
+    def set_epoch(self, epoch: int) -> None:
+        """Put the generator where epoch `epoch` of an uninterrupted run finds it."""
+        if not self.shuffle:
+            return
+        self.generator.manual_seed(self.seed if self.seed is not None else 0)
+        for _ in range(epoch):
+            torch.randperm(self.num_samples, generator=self.generator)
+
+
+def set_data_epoch(dataloader: Any, epoch: int) -> None:
+    """Tell every sampler inside `dataloader` which epoch it serves.
+
+    transformers calls `set_epoch` itself, but not through every wrapper accelerate puts around
+    a sampler (a resumed epoch's batch skipper around a process shard), so a resumed run could
+    still draw epoch 0's order; this walks the whole chain.
+    """
+    seen: set[int] = set()
+    stack = [dataloader]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Sampler) and hasattr(node, "set_epoch"):
+            node.set_epoch(epoch)
+        stack.extend(getattr(node, name, None) for name in ("batch_sampler", "sampler"))
+
+
+class EpochOrderedData:
+    """Trainer mixin: each epoch's data order is a function of the epoch, also after `--resume`.
+
+    Hooks transformers' `Trainer._run_epoch` (called with keyword arguments once per epoch,
+    before the epoch's iterator exists), the one place that knows the epoch a resumed run is in.
+    """
+
+    def _run_epoch(self, *args: Any, **kwargs: Any) -> Any:
+        set_data_epoch(kwargs["train_dataloader"], kwargs["epoch"])
+        return super()._run_epoch(*args, **kwargs)  # type: ignore[misc]

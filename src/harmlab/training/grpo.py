@@ -1,48 +1,65 @@
 """GRPO through TRL's `GRPOTrainer`, with R1-style rule rewards and the live gold monitor.
 
     harmlab train grpo --config configs/grpo-from-base.yaml      # RL-only (R1-Zero-like)
-    harmlab train grpo --config configs/grpo-after-sft.yaml      # hybrid: SFT then RL
+    harmlab train grpo --config configs/grpo-after-sft.yaml      # hybrid: RL from the SFT run
 
 DeepSeek-R1 (arXiv 2501.12948) optimises the GRPO objective of DeepSeekMath (arXiv 2402.03300)
 with rule rewards. This is TRL's implementation unchanged; harmlab adds only a subclass that
 times the three phases of a step for the compute meter (`_generate`, `_calculate_rewards`, the
-rest) and counts generated tokens. Departures from R1, all configurable: TRL's default DAPO
+rest), counts generated tokens and completions (gathered over processes, so a data-parallel
+step shows every process's share), and keeps the data order a function of the step across
+`--resume`. Departures from R1, all configurable: TRL's default DAPO
 token-level loss and clip-higher (arXiv 2503.14476) instead of R1's per-sequence mean, and a
 small KL coefficient against the start policy.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from trl import GRPOConfig, GRPOTrainer
+import torch
+from trl import GRPOTrainer
+from trl.trainer.utils import RepeatSampler
 
-from harmlab.config import load_config
 from harmlab.rewards.registry import build_rewards
+from harmlab.training.arguments import grpo_arguments, lora_config, resolve_run_config
 from harmlab.training.common import (
     RecordHook,
-    build_monitor,
+    check_run_folder,
+    launched_processes,
     load_policy,
-    train_and_finish,
-    trainer_arguments,
+    prepare_monitor,
+    resume_trained,
+    run_training,
 )
 from harmlab.training.compute import ComputeMeter
-from harmlab.training.config import GRPORunConfig, SFTRunConfig
-from harmlab.training.data import grpo_dataset
-from harmlab.training.rundir import RunDir
-from harmlab.training.sft import train_sft
+from harmlab.training.config import GRPORunConfig
+from harmlab.training.data import EpochOrderedData, EpochSeededRepeatSampler, grpo_dataset
 
 
-class MeteredGRPOTrainer(GRPOTrainer):
-    """TRL's GRPOTrainer with a compute meter around generation, scoring and the update."""
+class MeteredGRPOTrainer(EpochOrderedData, GRPOTrainer):
+    """TRL's GRPOTrainer with a compute meter around generation, scoring and the update, and a
+    data order that survives `--resume` (`EpochOrderedData`)."""
 
     meter: ComputeMeter
+
+    def _get_train_sampler(self, dataset: Any = None) -> Any:
+        sampler = super()._get_train_sampler(dataset)
+        assert isinstance(sampler, RepeatSampler)  # TRL's; its arguments are TRL's to choose
+        return EpochSeededRepeatSampler.like(sampler)
 
     def _generate(self, prompts: list) -> Any:
         with self.meter.phase("generation"):
             out = super()._generate(prompts)
-        self.meter.tokens_generated += sum(len(ids) for ids in out[1])
+        # Gathered over processes: every process generates its own slice of the step's groups.
+        local = [len(out[1]), sum(len(ids) for ids in out[1])]
+        counts = self.accelerator.gather(torch.tensor([local], device=self.accelerator.device))
+        self.meter.tokens_generated += int(counts[:, 1].sum())
+        metrics = self._metrics["train" if getattr(self.model, "training", True) else "eval"]
+        metrics["completions"].append(float(counts[:, 0].sum()))
+        metrics["processes"].append(float((counts[:, 0] > 0).sum()))
         return out
 
     def _calculate_rewards(self, *args: Any, **kwargs: Any) -> Any:
@@ -56,62 +73,45 @@ class MeteredGRPOTrainer(GRPOTrainer):
         return loss
 
 
-def grpo_arguments(config: GRPORunConfig, weights: list[float], run: RunDir) -> GRPOConfig:
-    """TRL's GRPOConfig from ours (per_device_train_batch_size counts completions)."""
-    train = config.train
-    return GRPOConfig(
-        **trainer_arguments(run, config.seed, train),
-        per_device_train_batch_size=train.completions_per_step,
-        gradient_accumulation_steps=1,
-        num_generations=train.num_generations,
-        learning_rate=train.learning_rate,
-        lr_scheduler_type="constant",
-        beta=train.beta,
-        loss_type=train.loss_type,
-        epsilon=train.epsilon,
-        epsilon_high=train.epsilon_high,
-        temperature=train.temperature,
-        max_completion_length=train.max_completion_length,
-        scale_rewards=train.scale_rewards,
-        reward_weights=weights,
-        log_completions=False,
-    )
-
-
-def sft_start(config: GRPORunConfig, on_record: RecordHook | None = None) -> str:
-    """The start policy: `model`, or the final model of the `sft` run (trained if missing)."""
-    if config.sft is None:
-        return config.model
-    sft_config = load_config(SFTRunConfig, config.sft)
-    if sft_config.threads is None:
-        sft_config.threads = config.threads  # one machine, one thread setting for both stages
-    run = RunDir(Path(sft_config.output_dir).expanduser())
-    if not (run.final / "config.json").is_file():
-        partial = run.path.is_dir() and (run.path / "config.yaml").is_file()
-        train_sft(sft_config, resume=partial, on_record=on_record)
-    return str(run.final)
-
-
 def train_grpo(
     config: GRPORunConfig, resume: bool = False, on_record: RecordHook | None = None
 ) -> dict[str, Any]:
-    """Run GRPO as configured; returns the run summary (also in `<run>/summary.json`)."""
-    functions, weights = build_rewards(config.rewards)  # validates rewards before any work
+    """Run GRPO as configured; returns the run summary (also in `<run>/summary.json`).
+
+    Everything is checked (rewards, `trl:`, `peft:`, batch split, the run folder) before any
+    work, and the model, prompts and trainer are built before the run folder is written.
+    """
+    functions, weights = build_rewards(config.rewards)
+    trainer_class = make_trainer(config)
+    config = resolve_run_config(config)
+    args = grpo_arguments(config, weights, launched_processes())
+    lora = lora_config(config.peft)
+    check_run_folder(config, resume)
+    trained = resume_trained(config, resume)
+    if trained is not None:
+        return trained
     dataset = grpo_dataset(config.prompts)
-    if config.sft is not None:
-        load_config(SFTRunConfig, config.sft)  # validate the SFT stage's config before any work
-    run = RunDir(Path(config.output_dir).expanduser())
-    checkpoint = run.start(config, config.seed, resume)
-    model, tokenizer = load_policy(sft_start(config), config.threads)
-    monitor, meter = build_monitor(
-        config.monitor, run, model, config.prompts.world_seed, (functions, weights), on_record
-    )
-    trainer = MeteredGRPOTrainer(
+    model, tokenizer = load_policy(config.model, config.threads)
+    rewards = (functions, weights)
+    monitor, meter = prepare_monitor(config, model, (config.prompts.world_seed, rewards), on_record)
+    trainer = trainer_class(
         model=model,
         reward_funcs=list(functions),
-        args=grpo_arguments(config, weights, run),
+        args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
-        callbacks=[monitor],
+        peft_config=lora,
+        callbacks=[monitor] if monitor else None,
     )
-    return train_and_finish(trainer, checkpoint, run, meter, tokenizer)
+    return run_training(trainer, config, tokenizer, meter, resume)
+
+
+def make_trainer(config: GRPORunConfig) -> Callable[..., MeteredGRPOTrainer]:
+    """The trainer class a config asks for: constrained (Lagrangian) GRPO when it has a
+    `constraint:` block, else plain metered GRPO (the cost is built now: a bad one fails early)."""
+    if config.constraint is None:
+        return MeteredGRPOTrainer
+    from harmlab.training.constrained import ConstrainedGRPOTrainer, build_cost  # imports us
+
+    cost = build_cost(config.constraint, config.prompts.world_seed)
+    return partial(ConstrainedGRPOTrainer, constraint=config.constraint, cost=cost)

@@ -5,9 +5,9 @@
 Every optimizer step it appends one flushed record to `metrics.jsonl`: the trainer's own logs
 (loss; for GRPO TRL's reward, reward_std, per-reward means, kl, entropy), the compute meter's
 totals, and, every `monitor.every` steps (and at the first and last), a probe of the policy
-graded by the gold judge (`harmlab.training.probe`). The same numbers go to TensorBoard when
-asked and to the progress bar. TRL's end-of-train summary is not a step: it goes to
-summary.json instead, so steps in metrics.jsonl are unique.
+graded by the gold judge and by the rule named in `monitor.rule` (`harmlab.training.probe`).
+The same numbers go to TensorBoard when asked and to the progress bar. TRL's end-of-train
+summary is not a step: it goes to summary.json instead, so steps in metrics.jsonl are unique.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from harmlab.evaluation.generation import SamplingConfig, generate_rows
+from harmlab.evaluation.rules import Rule
 from harmlab.rewards.base import RewardFunction
-from harmlab.rewards.safety import KeywordBlocklistReward
 from harmlab.training.compute import ComputeMeter
 from harmlab.training.config import MonitorConfig
 from harmlab.training.probe import score_probe, token_stats
@@ -61,13 +61,14 @@ class GoldMonitor(TrainerCallback):
         probes: Sequence[WorldPrompt],
         rewards: tuple[Sequence[RewardFunction], Sequence[float]],
         start_model: Any | None = None,
-        rule: KeywordBlocklistReward | None = None,
+        rule: Rule | None = None,
         on_record: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.config, self.metrics, self.meter = config, metrics, meter
         self.world, self.probes, self.rewards = world, list(probes), rewards
         self.start_model = start_model
-        self.rule = rule or KeywordBlocklistReward(world_seed=world.seed)
+        self.rule = rule
+        """The rule behind `probe/gamed` and `probe/rule_safe` (None: both are None)."""
         self.on_record = on_record
         self.pending: dict[str, Any] = {}
         self.tensorboard: Any = None

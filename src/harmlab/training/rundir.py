@@ -13,13 +13,19 @@ Layout:
     summary.json       end-of-run totals
 
 Resuming restarts from the newest checkpoint and first drops metrics records of steps after it,
-so the steps in metrics.jsonl stay contiguous and unique whatever moment the crash hit.
+so the steps in metrics.jsonl stay contiguous and unique whatever moment the crash hit. A run
+whose newest checkpoint is its last step trains nothing more: `final/` is kept (or exported from
+that checkpoint when the crash came before it was written). A start that fails before any step
+is recorded or checkpointed removes what it wrote (`abandon`), so the rerun is a fresh start.
+With several processes only the main one (`is_main_process`) writes here.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -31,9 +37,21 @@ from typing import Any
 from harmlab import HarmlabError
 from harmlab.config import config_differences, config_to_yaml, read_yaml_mapping
 from harmlab.files import atomic_write_json, atomic_write_text
+from harmlab.locks import FolderLock
 
-RESUME_FREE = ("threads", "train.activation_checkpointing")
-"""Config keys a resumed run may change: they affect speed, not results."""
+RESUME_FREE = ("threads", "train.activation_checkpointing", "output_dir")
+"""Config keys a resumed run may change: they affect speed, not results (`output_dir`: a run
+folder may be moved, and it is resumed where it now is)."""
+
+TRAINER_STATE_FILES = (
+    "optimizer.pt",
+    "scheduler.pt",
+    "scaler.pt",
+    "trainer_state.json",
+    "training_args.bin",
+    "rng_state*.pth",
+)
+"""What a checkpoint holds besides the model: what `--resume` needs, not what `final/` needs."""
 
 PACKAGES = ("harmlab", "torch", "transformers", "trl", "peft", "datasets", "accelerate")
 
@@ -117,39 +135,71 @@ class RunDir:
                 found.append((int(step), folder))
         return sorted(found)
 
-    def start(self, config: Any, seed: int, resume: bool) -> Path | None:
-        """Prepare the folder; returns the checkpoint to resume from (None: start fresh)."""
-        if resume:
-            return self._prepare_resume(config)
-        if self.path.exists() and any(self.path.iterdir()):
+    def latest_checkpoint(self) -> tuple[int, Path] | None:
+        """(step, folder) of the newest complete checkpoint, or None."""
+        found = self.checkpoints()
+        return found[-1] if found else None
+
+    def check(self, config: Any, resume: bool) -> None:
+        """Refuse now what `start` would refuse later, before any model is loaded: a fresh run
+        into a folder that is not empty, or a resume with a different config."""
+        if resume and (self.path / "config.yaml").is_file():
+            self._check_same_config(config)
+        elif self.path.exists() and any(self.path.iterdir()):
             raise HarmlabError(
                 f"run directory '{self.path}' is not empty: pass --resume to continue it, "
                 "or output_dir=<new folder>"
             )
+
+    def start(
+        self, config: Any, seed: int, resume: bool, world_size: int = 1
+    ) -> tuple[int, Path] | None:
+        """Prepare the folder; returns (step, folder) of the checkpoint to resume from (None:
+        start fresh).
+
+        `resume` of a run that wrote nothing yet (stopped while loading) is a fresh start, so
+        the resume command printed after Ctrl-C always works. The folder stays locked against
+        other processes while this RunDir lives (harmlab.locks).
+        """
+        self._lock = FolderLock(self.path, "a training run").acquire()
+        self.check(config, resume)
+        if resume and (self.path / "config.yaml").is_file():
+            latest = self.latest_checkpoint()
+            self.metrics.truncate_after(latest[0] if latest else 0)
+            return latest
         self.path.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.path / "config.yaml", config_to_yaml(config))
-        atomic_write_json(self.path / "run.json", self._manifest(seed))
+        atomic_write_json(self.path / "run.json", self._manifest(seed, world_size))
         return None
 
-    def _prepare_resume(self, config: Any) -> Path | None:
-        saved = self.path / "config.yaml"
-        if not saved.is_file():
-            raise HarmlabError(f"nothing to resume: '{saved}' does not exist")
+    def abandon(self) -> bool:
+        """Remove what `start` wrote when no step was recorded or checkpointed; True if removed.
+
+        Such a run holds nothing to resume, and its config.yaml would make a rerun fail ("not
+        empty") or a resume with a corrected config fail ("different config").
+        """
+        if self.checkpoints() or self.metrics.records():
+            return False
+        for name in ("config.yaml", "run.json", "metrics.jsonl"):
+            (self.path / name).unlink(missing_ok=True)
+        if self.path.is_dir() and not any(self.path.iterdir()):
+            self.path.rmdir()
+        return True
+
+    def _check_same_config(self, config: Any) -> None:
         from harmlab.config import build
 
+        saved = self.path / "config.yaml"
         previous = build(type(config), read_yaml_mapping(saved), source=str(saved))
         changed = [k for k in config_differences(previous, config) if k not in RESUME_FREE]
         if changed:
             raise HarmlabError(f"--resume with a different config; changed: {', '.join(changed)}")
-        checkpoints = self.checkpoints()
-        step = checkpoints[-1][0] if checkpoints else 0
-        self.metrics.truncate_after(step)
-        return checkpoints[-1][1] if checkpoints else None
 
     @staticmethod
-    def _manifest(seed: int) -> dict[str, Any]:
+    def _manifest(seed: int, world_size: int) -> dict[str, Any]:
         return {
             "seed": seed,
+            "world_size": world_size,
             "packages": package_versions(),
             "git_commit": git_commit(),
             "python": sys.version.split()[0],
@@ -157,5 +207,33 @@ class RunDir:
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
 
+    @property
+    def final_partial(self) -> Path:
+        """Where `final/` is written before `publish_final` moves it in place."""
+        return self.path / "final.partial"
+
+    def publish_final(self) -> None:
+        """Move `final.partial/` to `final/`: a crash leaves the old `final/` or none, never half
+        of one (and a resume then exports it again from the last checkpoint)."""
+        if self.final.exists():
+            shutil.rmtree(self.final)
+        self.final_partial.rename(self.final)
+
+    def finished(self) -> dict[str, Any] | None:
+        """The summary of a run that completed (`final/` and summary.json written), else None."""
+        summary = self.path / "summary.json"
+        if not summary.is_file() or not (self.final / "config.json").is_file():
+            return None
+        return dict(json.loads(summary.read_text(encoding="utf-8")))
+
     def finish(self, summary: dict[str, Any]) -> None:
         atomic_write_json(self.path / "summary.json", summary)
+
+
+def model_files(checkpoint: Path) -> list[Path]:
+    """The files of a checkpoint that make up the model (weights or adapter, config, tokenizer)."""
+    return sorted(
+        path
+        for path in checkpoint.iterdir()
+        if path.is_file() and not any(fnmatch.fnmatch(path.name, p) for p in TRAINER_STATE_FILES)
+    )

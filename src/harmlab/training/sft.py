@@ -7,74 +7,74 @@ readable long-CoT examples before RL. Here the pool (`harmlab.training.data.sft_
 refusals for harmful requests of the training categories, concise same-language reasoning for
 benign problems and plain help for borderline prompts; loss is on the response tokens only.
 The gold monitor runs as in GRPO; its proxy reward is R1's format + accuracy rewards.
+The `trl:` and `peft:` blocks reach `trl.SFTConfig` and `peft.LoraConfig`
+(`harmlab.training.arguments`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from trl import SFTConfig, SFTTrainer
+from trl import SFTTrainer
 
 from harmlab.rewards.rules import accuracy_reward, format_reward
+from harmlab.training.arguments import lora_config, resolve_run_config, sft_arguments
 from harmlab.training.common import (
     RecordHook,
-    build_monitor,
+    check_run_folder,
+    launched_processes,
     load_policy,
-    train_and_finish,
-    trainer_arguments,
+    prepare_monitor,
+    resume_trained,
+    run_training,
 )
 from harmlab.training.compute import ComputeMeter
 from harmlab.training.config import SFTRunConfig
-from harmlab.training.data import sft_dataset
-from harmlab.training.rundir import RunDir
+from harmlab.training.data import EpochOrderedData, sft_dataset
 
 MONITOR_REWARDS = ([format_reward, accuracy_reward], [0.5, 1.0])
 """The proxy reward the SFT monitor reports (R1's two rule rewards)."""
 
 
-class MeteredSFTTrainer(SFTTrainer):
-    """TRL's SFTTrainer with the compute meter around each optimizer step."""
+class MeteredSFTTrainer(EpochOrderedData, SFTTrainer):
+    """TRL's SFTTrainer with the compute meter around each optimizer step, and a data order that
+    survives `--resume` (`EpochOrderedData`)."""
 
     meter: ComputeMeter
 
     def training_step(self, model: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         with self.meter.step():
             loss = super().training_step(model, inputs, *args, **kwargs)
-        self.meter.tokens_trained += int(inputs["attention_mask"].sum())
+        tokens = inputs["attention_mask"].sum().reshape(1)
+        self.meter.tokens_trained += int(self.accelerator.gather(tokens).sum())  # all processes
         return loss
-
-
-def sft_arguments(config: SFTRunConfig, run: RunDir) -> SFTConfig:
-    train = config.train
-    return SFTConfig(
-        **trainer_arguments(run, config.seed, train),
-        per_device_train_batch_size=train.batch_size,
-        learning_rate=train.learning_rate,
-        lr_scheduler_type="cosine",
-        warmup_steps=max(1, round(train.warmup_ratio * train.steps)),
-        max_length=train.max_length,
-        completion_only_loss=train.completion_only_loss,
-        packing=False,
-    )
 
 
 def train_sft(
     config: SFTRunConfig, resume: bool = False, on_record: RecordHook | None = None
 ) -> dict[str, Any]:
-    """Run the cold-start SFT; returns the run summary (also in `<run>/summary.json`)."""
+    """Run the cold-start SFT; returns the run summary (also in `<run>/summary.json`).
+
+    Everything is checked (`trl:`, `peft:`, batch split, the run folder) before any work, and
+    the model, data and trainer are built before the run folder is written.
+    """
+    config = resolve_run_config(config)
+    args = sft_arguments(config, launched_processes())
+    lora = lora_config(config.peft)
+    check_run_folder(config, resume)
+    trained = resume_trained(config, resume)
+    if trained is not None:
+        return trained
     dataset = sft_dataset(config.data)
-    run = RunDir(Path(config.output_dir).expanduser())
-    checkpoint = run.start(config, config.seed, resume)
     model, tokenizer = load_policy(config.model, config.threads)
-    monitor, meter = build_monitor(
-        config.monitor, run, model, config.data.world_seed, MONITOR_REWARDS, on_record
-    )
+    inputs = (config.data.world_seed, MONITOR_REWARDS)
+    monitor, meter = prepare_monitor(config, model, inputs, on_record)
     trainer = MeteredSFTTrainer(
         model=model,
-        args=sft_arguments(config, run),
+        args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
-        callbacks=[monitor],
+        peft_config=lora,
+        callbacks=[monitor] if monitor else None,
     )
-    return train_and_finish(trainer, checkpoint, run, meter, tokenizer)
+    return run_training(trainer, config, tokenizer, meter, resume)

@@ -10,55 +10,34 @@
 | embedding        | refusal, 3 XSTest classes        | MiniLM features + calibrated logistic head |
 | llama-guard      | harm (S1-S14 categories)         | Llama Guard 3 format on a HF guard model   |
 | wildguard        | harm and refusal                 | WildGuard format on a HF guard model       |
+
+This package exports the interface and the `JUDGES` registry only. Each judge lives in its own
+module (`gold`, `strings`, `embedding`, `guard`), imported when a spec names it, so building
+`refusal-string` never pays for the embedding judge's torch import.
 """
 
-from harmlab.evaluation.judges import embedding, gold, guard, strings
 from harmlab.evaluation.judges.base import (
+    JUDGES,
     Judge,
     JudgeContext,
+    JudgeFactory,
     SpanJudge,
     SpanJudgement,
     Transcript,
     Verdict,
-    judge_names,
+    judge_factory,
     make_judge,
-    register_judge,
 )
-from harmlab.evaluation.judges.embedding import (
-    EmbeddingJudge,
-    HeadConfig,
-    MiniLMEncoder,
-    load_embedding_judge,
-    refusal_features,
-    train_embedding_judge,
-)
-from harmlab.evaluation.judges.gold import GoldWorldJudge
-from harmlab.evaluation.judges.guard import GUARD_FORMATS, GuardJudge
-from harmlab.evaluation.judges.strings import REFUSAL_LISTS, RefusalStringJudge
 
 __all__ = [
-    "GUARD_FORMATS",
-    "REFUSAL_LISTS",
-    "EmbeddingJudge",
-    "GoldWorldJudge",
-    "GuardJudge",
-    "HeadConfig",
+    "JUDGES",
     "Judge",
     "JudgeContext",
-    "MiniLMEncoder",
-    "RefusalStringJudge",
+    "JudgeFactory",
     "SpanJudge",
     "SpanJudgement",
     "Transcript",
     "Verdict",
-    "embedding",
-    "gold",
-    "guard",
-    "judge_names",
-    "load_embedding_judge",
+    "judge_factory",
     "make_judge",
-    "refusal_features",
-    "register_judge",
-    "strings",
-    "train_embedding_judge",
 ]

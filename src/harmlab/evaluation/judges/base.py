@@ -10,14 +10,13 @@ of inspect_ai's `Score`. A judge says what it measures: a refusal judge leaves `
 harm judge leaves `refused` None, the gold judge fills both.
 
 Judges are built by name from a spec `name[:argument]` (`refusal-string:gcg`,
-`embedding:/path/to/judge`, `llama-guard:/models/lg3`); a spec `package.module:function` is
-the escape hatch, calling `function(argument_or_None, context)`.
+`embedding:/path/to/judge`, `llama-guard:/models/lg3`) through the `JUDGES` registry, whose
+built-ins are imported only when named; a spec `package.module:function[:argument]` is the
+escape hatch, calling `function(argument_or_None, context)`.
 """
 
 from __future__ import annotations
 
-import importlib
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 from harmlab import HarmlabError
 from harmlab.data.records import PromptRecord
 from harmlab.reasoning_format import split_response
+from harmlab.registry import DOTTED, Registry
 
 
 @dataclass(frozen=True)
@@ -139,41 +139,42 @@ class JudgeContext:
 JudgeFactory = Callable[[str | None, JudgeContext], Judge]
 """Builds a judge from its spec argument (None when the spec has none) and the context."""
 
-_JUDGES: dict[str, JudgeFactory] = {}
-_DOTTED = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+:[A-Za-z_]\w*")
+JUDGES = Registry[JudgeFactory](
+    "judge",
+    {
+        "gold": "harmlab.evaluation.judges.gold:gold_judge",
+        "refusal-string": "harmlab.evaluation.judges.strings:refusal_string_judge",
+        "embedding": "harmlab.evaluation.judges.embedding:embedding_judge",
+        "llama-guard": "harmlab.evaluation.judges.guard:llama_guard_judge",
+        "wildguard": "harmlab.evaluation.judges.guard:wildguard_judge",
+    },
+    accepts=callable,
+)
+"""Judge factories by name; `@JUDGES.register("name")` adds one."""
 
 
-def register_judge(name: str) -> Callable[[JudgeFactory], JudgeFactory]:
-    """Decorator: make a judge factory addressable by name."""
+def judge_factory(spec: str) -> tuple[JudgeFactory, str | None]:
+    """The factory a spec names and the argument it hands over (None when there is none).
 
-    def decorate(factory: JudgeFactory) -> JudgeFactory:
-        _JUDGES[name] = factory
-        return factory
+    A registered name owns everything after its first ':' (`embedding:/path/a:b`); otherwise
+    the spec is `package.module:function[:argument]`.
 
-    return decorate
-
-
-def judge_names() -> list[str]:
-    """Registered judge names, sorted."""
-    return sorted(_JUDGES)
+    >>> judge_factory("refusal-string:gcg")[1], judge_factory("gold")[1]
+    ('gcg', None)
+    """
+    head, _, rest = spec.partition(":")
+    if head in JUDGES:
+        return JUDGES.get(head), rest or None
+    function_name, _, argument = rest.partition(":")
+    reference = f"{head}:{function_name}"
+    if not DOTTED.match(reference):
+        raise HarmlabError(JUDGES.unknown(head, also="[:argument]"))
+    return JUDGES.get(reference), argument or None
 
 
 def make_judge(spec: str, context: JudgeContext | None = None) -> Judge:
     """Build the judge a spec names: `name`, `name:argument` or `package.module:function`."""
-    context = context or JudgeContext()
-    dotted = _DOTTED.match(spec)
-    if dotted:
-        module_name, _, rest = spec.partition(":")
-        function_name, _, argument = rest.partition(":")
-        try:
-            factory = getattr(importlib.import_module(module_name), function_name)
-        except (ImportError, AttributeError) as error:
-            raise HarmlabError(f"judge '{spec}' names no importable factory: {error}") from error
-    else:
-        name, _, argument = spec.partition(":")
-        if name not in _JUDGES:
-            raise HarmlabError(f"unknown judge '{name}'; judges: {', '.join(judge_names())}")
-        factory = _JUDGES[name]
-    judge = factory(argument or None, context)
+    factory, argument = judge_factory(spec)
+    judge = factory(argument, context or JudgeContext())
     judge.name = spec
     return judge

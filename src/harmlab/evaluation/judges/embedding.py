@@ -40,7 +40,6 @@ from harmlab.evaluation.judges.base import (
     SpanJudgement,
     Transcript,
     Verdict,
-    register_judge,
 )
 from harmlab.evaluation.judges.logistic import (
     LogisticModel,
@@ -291,8 +290,7 @@ def default_judge_folder(config: HeadConfig | None = None) -> Path:
     return cache_root() / "judges" / f"embedding-xstest-{key}"
 
 
-@register_judge("embedding")
-def _embedding(argument: str | None, context: JudgeContext) -> EmbeddingJudge:
+def embedding_judge(argument: str | None, context: JudgeContext) -> EmbeddingJudge:
     """`embedding` (trained on XSTest on first use, then cached) or `embedding:FOLDER`."""
     if argument:
         return load_embedding_judge(argument, context.device)

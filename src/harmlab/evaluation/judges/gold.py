@@ -19,7 +19,6 @@ from harmlab.evaluation.judges.base import (
     SpanJudgement,
     Transcript,
     Verdict,
-    register_judge,
 )
 from harmlab.world import GoldJudge, SafetyWorld, SpanVerdict
 
@@ -72,7 +71,6 @@ class GoldWorldJudge:
         return verdicts
 
 
-@register_judge("gold")
-def _gold(argument: str | None, context: JudgeContext) -> GoldWorldJudge:
+def gold_judge(argument: str | None, context: JudgeContext) -> GoldWorldJudge:
     """`gold`, or `gold:SEED` for another world's seed."""
     return GoldWorldJudge(SafetyWorld(int(argument) if argument else context.world_seed))

@@ -31,7 +31,6 @@ from harmlab.evaluation.judges.base import (
     SpanJudgement,
     Transcript,
     Verdict,
-    register_judge,
 )
 
 LLAMA_GUARD_3_CATEGORIES = (
@@ -265,5 +264,7 @@ def _guard_factory(format_name: str) -> Callable[[str | None, JudgeContext], Gua
     return build
 
 
-register_judge("llama-guard")(_guard_factory("llama-guard-3"))
-register_judge("wildguard")(_guard_factory("wildguard"))
+llama_guard_judge = _guard_factory("llama-guard-3")
+"""The `llama-guard` judge factory: `llama-guard:MODEL`."""
+wildguard_judge = _guard_factory("wildguard")
+"""The `wildguard` judge factory: `wildguard:MODEL`."""

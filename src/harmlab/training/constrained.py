@@ -1,0 +1,204 @@
+"""Constrained GRPO: keep a cost (harm) under a limit with a Lagrange multiplier λ.
+
+    harmlab train grpo --config configs/grpo-constrained.yaml
+    pytest tests/training/test_constrained.py
+
+Safe RLHF (arXiv 2310.12773) maximises reward subject to E[cost] <= limit through the
+Lagrangian max_θ min_{λ>=0} E[r] - λ (E[c] - limit), with λ learned by dual ascent. Safe RLHF
+uses PPO critics; GRPO has none, so, as arXiv 2602.05863 recommends for critic-free methods,
+the two signals are combined at the *advantage* level, each normalised on its own within its
+group: A = A_r - λ·A_c. A_r is TRL's own advantage of the weighted reward sum (a group z-score
+under `train.scale_rewards: group`); A_c is the cost's group z-score. TRL's
+`multi_objective_aggregation="normalize_then_sum"` is not used: it re-standardises the sum over
+the batch, so λ would no longer scale the step. λ <- max(0, λ + lr·(mean cost - limit)) after
+every generation batch, from the cost of all processes (identical on every rank), logged as
+`constraint/lambda` (the value this batch's advantages used), `constraint/cost` and
+`constraint/violation`, and saved with every checkpoint so `--resume` continues it.
+
+The cost is a rule or judge spec (`harmlab.evaluation.rules`; cost 1 where it calls a
+completion unsafe, 0 where safe) or any reward whose output is the cost (a learned cost model:
+`learned_safety` with `output: cost`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from accelerate.utils import gather
+
+from harmlab.data.records import PromptRecord
+from harmlab.evaluation.rules import Prompt, Rule, make_rule
+from harmlab.rewards.base import (
+    RewardFunction,
+    Text,
+    completion_text,
+    is_missing,
+    prompt_text,
+    rows,
+)
+from harmlab.rewards.registry import build_reward
+from harmlab.training.config import ConstraintConfig
+from harmlab.training.grpo import MeteredGRPOTrainer
+from harmlab.world import WorldPrompt
+
+STATE_FILE = "constraint.json"
+"""Where a checkpoint keeps λ (TRL saves only what it knows about)."""
+
+
+def group_zscore(values: torch.Tensor, group_size: int, eps: float = 1e-4) -> torch.Tensor:
+    """Each value minus its group's mean, over the group's std (+eps); NaN (unjudged) rows get 0
+    and are left out of their group's statistics. Groups are consecutive runs of `group_size`.
+
+    >>> [round(x, 3) for x in group_zscore(torch.tensor([1.0, 0.0, 0.0, 0.0]), 2).tolist()]
+    [0.707, -0.707, 0.0, 0.0]
+    >>> [round(x, 3) for x in group_zscore(torch.tensor([1.0, float("nan"), 2.0, 0.0]), 2).tolist()]
+    [0.0, 0.0, 0.707, -0.707]
+    """
+    grouped = values.view(-1, group_size)
+    mean = torch.nanmean(grouped, dim=1, keepdim=True)
+    present = (~torch.isnan(grouped)).sum(dim=1, keepdim=True).clamp(min=2)
+    variance = torch.nansum((grouped - mean) ** 2, dim=1, keepdim=True) / (present - 1)
+    scores = (grouped - mean) / (variance.sqrt() + eps)
+    return torch.nan_to_num(scores, nan=0.0).view(-1)
+
+
+def combine_advantages(
+    reward_advantages: torch.Tensor, cost_advantages: torch.Tensor, multiplier: float
+) -> torch.Tensor:
+    """The Lagrangian advantage A_r - λ·A_c (a costlier completion is pushed down by λ).
+
+    >>> combine_advantages(torch.tensor([1.0, -1.0]), torch.tensor([1.0, -1.0]), 0.5).tolist()
+    [0.5, -0.5]
+    """
+    return reward_advantages - multiplier * cost_advantages
+
+
+def dual_update(multiplier: float, mean_cost: float, limit: float, lr: float) -> float:
+    """Projected dual ascent on λ: λ + lr·(cost - limit), never below 0; NaN cost: no change.
+
+    >>> dual_update(0.0, 0.5, 0.1, 1.0), dual_update(0.2, 0.0, 0.1, 1.0)
+    (0.4, 0.1)
+    >>> dual_update(0.05, 0.0, 0.1, 1.0)
+    0.0
+    """
+    if math.isnan(mean_cost):
+        return multiplier
+    return max(0.0, multiplier + lr * (mean_cost - limit))
+
+
+@dataclass(frozen=True)
+class RuleCost:
+    """A rule or judge as a cost with TRL's reward signature: 1 unsafe, 0 safe, None unjudged.
+
+    >>> from harmlab.evaluation.rules import make_rule
+    >>> cost = RuleCost(make_rule("keyword_blocklist:completion"))
+    >>> cost(["q", "q"], ["<think>.</think> Nothing.", "<think>.</think> kill it"])
+    [0.0, 1.0]
+    """
+
+    rule: Rule | None
+    """The rule (None: `none`, a cost of 0 everywhere)."""
+
+    @property
+    def __name__(self) -> str:  # what TRL-style logs call it
+        return f"cost[{self.rule.spec if self.rule else 'none'}]"
+
+    def __call__(
+        self, prompts: Sequence[Text], completions: Sequence[Text], **kwargs: Any
+    ) -> list[float | None]:
+        if self.rule is None:
+            return [0.0] * len(completions)
+        asked = [
+            prompt_of(p, row) for p, row in zip(prompts, rows(kwargs, len(prompts)), strict=True)
+        ]
+        verdicts = self.rule.verdicts(asked, [completion_text(c) for c in completions])
+        return [None if v.safe is None else float(not v.safe) for v in verdicts]
+
+
+def prompt_of(prompt: Text, row: dict[str, Any]) -> Prompt:
+    """The world prompt behind a training row (its metadata columns), else a bare record."""
+    if not is_missing(row.get("family")) and "hazard" in row:
+        return WorldPrompt.from_columns(row)
+    return PromptRecord(str(row.get("prompt_id", "")), prompt_text(prompt))
+
+
+def build_cost(config: ConstraintConfig, world_seed: int) -> RewardFunction:
+    """The cost function a constraint names: its reward when given, else its rule."""
+    if config.cost_reward is not None:
+        return build_reward(config.cost_reward)
+    return RuleCost(make_rule(config.cost, world_seed))
+
+
+def cost_tensor(values: Sequence[float | None], device: Any) -> torch.Tensor:
+    """Costs as a float tensor, None as NaN (TRL's convention for rewards)."""
+    return torch.tensor([math.nan if v is None else float(v) for v in values], device=device)
+
+
+class ConstrainedGRPOTrainer(MeteredGRPOTrainer):
+    """TRL's GRPOTrainer (metered) whose advantages are A_r - λ·A_c, λ learned by dual ascent.
+
+    Only two TRL hooks are extended: `_calculate_rewards` also scores the cost and gathers it
+    over processes, and `_generate_and_score_completions` replaces this process's advantages.
+    """
+
+    def __init__(
+        self, *args: Any, constraint: ConstraintConfig, cost: RewardFunction, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.constraint = constraint
+        self.cost_function = cost
+        self.multiplier = constraint.lambda_init
+        self._costs: torch.Tensor | None = None
+
+    def _calculate_rewards(self, inputs: Any, prompts: Any, completions: Any, ids: Any) -> Any:
+        rewards = super()._calculate_rewards(inputs, prompts, completions, ids)
+        with self.meter.phase("scoring"):
+            skip = ("prompt", "completion", "completion_ids")
+            columns = {k: [row[k] for row in inputs] for k in inputs[0] if k not in skip}
+            local = self.cost_function(prompts, completions, completion_ids=ids, **columns)
+        self._costs = gather(cost_tensor(local, self.accelerator.device))
+        return rewards
+
+    def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
+        output = super()._generate_and_score_completions(inputs)
+        assert self._costs is not None  # set by _calculate_rewards during the call above
+        mode = "train" if self.model.training else "eval"
+        group = self.num_generations if mode == "train" else self.num_generations_eval
+        local = len(output["advantages"])
+        start = self.accelerator.process_index * local
+        cost_advantages = group_zscore(self._costs, group)[start : start + local]
+        output["advantages"] = combine_advantages(
+            output["advantages"], cost_advantages.to(output["advantages"].device), self.multiplier
+        )
+        mean_cost = torch.nanmean(self._costs).item()
+        metrics = self._metrics[mode]
+        metrics["constraint/lambda"].append(self.multiplier)
+        metrics["constraint/cost"].append(mean_cost)
+        metrics["constraint/violation"].append(mean_cost - self.constraint.limit)
+        if mode == "train":
+            self.multiplier = dual_update(
+                self.multiplier, mean_cost, self.constraint.limit, self.constraint.lambda_lr
+            )
+        return output
+
+    def _save_checkpoint(self, model: Any, trial: Any) -> None:
+        super()._save_checkpoint(model, trial)
+        if self.args.should_save:
+            folder = os.path.join(
+                self._get_output_dir(trial=trial), f"checkpoint-{self.state.global_step}"
+            )
+            with open(os.path.join(folder, STATE_FILE), "w") as handle:
+                json.dump({"lambda": self.multiplier}, handle)
+
+    def _load_optimizer_and_scheduler(self, checkpoint: Any) -> None:
+        super()._load_optimizer_and_scheduler(checkpoint)
+        path = os.path.join(checkpoint, STATE_FILE) if checkpoint is not None else ""
+        if path and os.path.exists(path):
+            with open(path) as handle:
+                self.multiplier = float(json.load(handle)["lambda"])

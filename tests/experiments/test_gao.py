@@ -1,0 +1,89 @@
+"""The Gao et al. fit recovers known α, β from synthetic curves and predicts their peak."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from harmlab.experiments.gao import Probe, check_peak, describe_check, fit_gao, gao_gold, probes
+
+ALPHA, BETA = 0.6, 0.25
+PEAK_D = math.exp(ALPHA / BETA - 1)  # 4.06
+
+
+def test_fit_recovers_known_parameters_and_peak_from_noiseless_points() -> None:
+    d = np.linspace(0.2, 8.0, 12)
+    fit = fit_gao(list(d), list(gao_gold(d, ALPHA, BETA)))
+    assert fit is not None
+    assert fit.alpha.value == pytest.approx(ALPHA, abs=1e-6)
+    assert fit.beta.value == pytest.approx(BETA, abs=1e-6)
+    assert fit.peak_sqrt_kl is not None and fit.peak_gold is not None
+    assert fit.peak_sqrt_kl.value == pytest.approx(PEAK_D, rel=1e-5)
+    assert fit.peak_gold.value == pytest.approx(BETA * PEAK_D, rel=1e-5)
+
+
+def test_intervals_cover_the_truth_under_noise_and_shrink_with_more_points() -> None:
+    rng = np.random.default_rng(0)
+    widths = []
+    for n in (10, 80):
+        d = np.linspace(0.2, 8.0, n)
+        gold = gao_gold(d, ALPHA, BETA) + rng.normal(0, 0.05, n)
+        fit = fit_gao(list(d), list(gold))
+        assert fit is not None and fit.peak_sqrt_kl is not None
+        assert fit.alpha.low < ALPHA < fit.alpha.high
+        assert fit.beta.low < BETA < fit.beta.high
+        assert fit.peak_sqrt_kl.low < PEAK_D < fit.peak_sqrt_kl.high
+        widths.append(fit.beta.high - fit.beta.low)
+    assert widths[1] < widths[0]
+
+
+def test_no_peak_when_gold_keeps_rising_and_no_fit_from_too_few_points() -> None:
+    d = [0.5, 1.0, 2.0, 3.0]
+    rising = fit_gao(d, [0.5 * x for x in d])  # beta = 0: no turn
+    assert rising is not None and rising.peak_sqrt_kl is None
+    assert fit_gao([0.5, 1.0], [0.1, 0.2]) is None
+    assert fit_gao([0.0, 0.0, 1.0], [0.0, 0.1, 0.2]) is None  # d = 0 carries no information
+
+
+def synthetic_run(steps: int, noise: float, seed: int) -> list[Probe]:
+    """A run whose √KL grows like √step and whose gold follows the law, probed every step."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for step in range(1, steps + 1):
+        d = 0.9 * math.sqrt(step)
+        out.append(Probe(step, d, float(gao_gold(d, ALPHA, BETA)) + rng.normal(0, noise), None))
+    return out
+
+
+def test_peak_predicted_from_the_first_30_percent_of_steps() -> None:
+    runs = [synthetic_run(60, 0.01, seed) for seed in range(3)]
+    check = check_peak(runs)
+    assert check is not None and check.early is not None
+    assert check.cutoff_step == pytest.approx(18)
+    assert check.early_points == 3 * 18
+    assert check.early.peak_sqrt_kl is not None and check.early.peak_gold is not None
+    assert check.early.peak_sqrt_kl.value == pytest.approx(PEAK_D, rel=0.15)
+    assert check.observed_sqrt_kl == pytest.approx(PEAK_D, rel=0.1)
+    assert check.early.peak_gold.value == pytest.approx(check.observed_gold, abs=0.05)
+    assert not check.observed_at_end
+    assert "prediction − observed gold" in describe_check("rl", check)
+
+
+def test_too_few_early_probes_are_said_not_fitted() -> None:
+    check = check_peak([synthetic_run(8, 0.0, 0)])  # steps ≤ 2.4: two probes
+    assert check is not None and check.early is None and check.early_points == 2
+    assert "too few to predict a peak" in describe_check("rl", check)
+
+
+def test_probes_measure_gold_and_proxy_from_the_first_probe() -> None:
+    records = [
+        {"step": 0, "loss": 1.0},  # a training log line, not a probe
+        {"step": 1, "probe/sqrt_kl": 0.1, "probe/gold_reward": 0.2, "probe/proxy_reward": 0.5},
+        {"step": 5, "probe/sqrt_kl": 0.7, "probe/gold_reward": 0.5, "probe/proxy_reward": 0.9},
+    ]
+    got = probes(records, "probe/gold_reward")
+    assert [(p.step, p.sqrt_kl) for p in got] == [(1.0, 0.1), (5.0, 0.7)]
+    assert [p.gold for p in got] == pytest.approx([0.0, 0.3])
+    assert [p.proxy for p in got] == pytest.approx([0.0, 0.4])

@@ -1,0 +1,85 @@
+"""`reproduce --plan` lists the stages without running or pretraining anything; stage workers
+die with the process that started them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from harmlab.cli import app
+from harmlab.experiments.runner import ReproduceOptions, make_plan, plan_rows
+from harmlab.models.embedded import tiny_model_folder
+
+
+def test_plan_lists_every_stage_and_builds_nothing(tmp_path: Path, isolated_cache: Path) -> None:
+    out = tmp_path / "out"
+    options = ReproduceOptions(quick=True, out=out, world_seed=2)
+    stage_plan = make_plan(options, build_base=False)
+    assert stage_plan.base_model == tiny_model_folder(2)  # the key, computed, not built
+    done = stage_plan.stages[0].stage
+    stage_plan.store.run(done, lambda folder: None)  # as if a former run completed it
+
+    result = CliRunner().invoke(
+        app, ["reproduce", "--plan", "--quick", "--world-seed", "2", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == f"base model: {tiny_model_folder(2)} (to pretrain)"
+    rows = plan_rows(stage_plan)
+    assert len(lines) == len(rows) + 2 and lines[-1].startswith(f"{len(rows)} stages: ")
+    for line, row in zip(lines[1:], rows, strict=False):
+        reused = row.folder == stage_plan.store.folder(done)
+        assert line.split()[1:3] == ["reuse" if reused else "run", row.kind]
+        assert line.endswith(str(row.folder)) and ", ".join(row.arms) in line
+    assert [row.kind for row in rows].count("sft") == 1  # shared by every arm that starts with it
+    assert sum(row.reused for row in rows) == 1
+    # nothing pretrained, trained or evaluated: no model in the cache, one (faked) stage folder
+    assert not isolated_cache.exists() or not any(isolated_cache.iterdir())
+    folders = [p.name for p in (out / "stages").iterdir() if not p.name.startswith(".")]
+    assert folders == [done.folder_name]  # (dot files: the stage store's lock files)
+
+
+WORKER_SCRIPT = """
+import os, sys, time
+from harmlab.experiments.runner import stage_pool
+pool = stage_pool(1)
+print(pool.submit(os.getpid).result(), flush=True)
+pool.submit(time.sleep, 300)
+time.sleep(300)
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie nobody reaped yet counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def test_a_killed_parent_leaves_no_stage_worker_running() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", WORKER_SCRIPT], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    try:
+        assert _alive(worker)
+        parent.kill()
+        parent.wait()
+        for _ in range(300):  # polled, not timed: the worker notices within a second or so
+            if not _alive(worker):
+                break
+            time.sleep(0.1)
+        assert not _alive(worker), "the stage worker outlived the killed parent"
+    finally:
+        parent.kill()
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)  # the test failed: do not leave it behind either
