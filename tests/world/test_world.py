@@ -96,7 +96,7 @@ def test_bad_split_or_family_is_a_clear_error() -> None:
     with pytest.raises(HarmlabError, match="valid splits"):
         WORLD.sample("nope", "harmful", 1)
     with pytest.raises(HarmlabError, match="has no 'benign'"):
-        WORLD.sample("heldout_test", "benign", 1)
+        WORLD.sample("borderline_test", "benign", 1)
 
 
 @pytest.mark.parametrize("kind", ["comply", "refuse", "refuse_then_comply", "think_harm_refuse"])

@@ -99,9 +99,13 @@ def sample_line(
 def _describe(prompt: Any) -> str:
     parts = [prompt.family, prompt.language]
     if prompt.category:
-        parts.append(prompt.category + (" (held out)" if prompt.held_out else ""))
+        parts.append(prompt.category)
     if prompt.wrapper:
         parts.append(f"wrapper={prompt.wrapper}")
+    if prompt.obfuscation:
+        parts.append(f"name={prompt.obfuscation}")
+    if prompt.held_out_axis:
+        parts.append(f"held out: {prompt.held_out_axis}")
     if prompt.difficulty:
         parts.append(f"difficulty={prompt.difficulty} answer={prompt.answer}")
     return " · ".join(parts)
