@@ -22,6 +22,7 @@ was trained on.
 
 from __future__ import annotations
 
+import bisect
 import time
 import warnings
 from collections.abc import Callable, Collection, Sequence
@@ -111,6 +112,29 @@ def context_length(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -
 
 def _count(tokenizer: PreTrainedTokenizerBase, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def span_tokens(
+    tokenizer: PreTrainedTokenizerBase, ids: Sequence[int], text: str, span: str
+) -> int:
+    """How many of the generated tokens `ids` (decoded: `text`) make up `span`, a part of it.
+
+    Counted on the generated ids, not by re-encoding the span: a completion cut inside a
+    multi-byte character decodes to U+FFFD, which re-encodes to more tokens than were
+    generated, so a re-encoded count could exceed the completion's own length.
+    """
+    start = text.find(span) if span else -1
+    if start < 0:
+        return 0
+
+    def covering(chars: int) -> int:  # fewest leading tokens whose decoding covers `chars`
+        return bisect.bisect_left(
+            range(len(ids) + 1),
+            chars,
+            key=lambda k: len(tokenizer.decode(ids[:k], skip_special_tokens=True)),
+        )
+
+    return max(0, min(covering(start + len(span)), len(ids)) - covering(start))
 
 
 def fit_prompt(tokenizer: PreTrainedTokenizerBase, prompt: str, budget: int) -> tuple[str, int]:
@@ -215,9 +239,9 @@ def generate_rows(
     lengths = completion_lengths(new_tokens, stop_token_ids(model, tokenizer))
     texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
     rows = []
-    for text, length, dropped in zip(texts, lengths, cut, strict=True):
+    for ids, text, length, dropped in zip(new_tokens, texts, lengths, cut, strict=True):
         parsed = split_response(text)
-        think_tokens = _count(tokenizer, parsed.think)
+        think_tokens = span_tokens(tokenizer, ids[:length].tolist(), text, parsed.think)
         rows.append(
             Generation(
                 text,
