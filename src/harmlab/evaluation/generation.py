@@ -131,7 +131,7 @@ def span_tokens(
         return bisect.bisect_left(
             range(len(ids) + 1),
             chars,
-            key=lambda k: len(tokenizer.decode(ids[:k], skip_special_tokens=True)),
+            key=lambda k: len(tokenizer.decode(list(ids[:k]), skip_special_tokens=True)),
         )
 
     return max(0, min(covering(start + len(span)), len(ids)) - covering(start))

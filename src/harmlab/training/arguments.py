@@ -283,7 +283,7 @@ def build_trl_config(kind: str, processes: int, arguments: dict[str, Any]) -> An
     if built.world_size != processes:
         raise HarmlabError(
             f"launched as {processes} processes but training runs on {built.world_size}: "
-            "on CPU pass --cpu to accelerate launch (without it, CPU ranks do not connect)"
+            "on CPU launch with accelerate launch --multi_gpu --num_processes N (gloo)"
         )
     return built
 

@@ -2,7 +2,7 @@
 
     harmlab train sft --config configs/sft-cold-start.yaml
     harmlab train grpo --config configs/grpo-after-sft.yaml
-    accelerate launch --cpu --num_processes 2 -m harmlab train grpo --config grpo-after-sft
+    accelerate launch --multi_gpu --num_processes 2 -m harmlab train grpo --config grpo-after-sft
 
 Runs are CPU-friendly by default (`use_cpu` without CUDA, float32, no bf16), log every step
 (one metrics record each), checkpoint in safetensors every `save_every` steps, and keep
