@@ -9,6 +9,13 @@ judge, gold included, reads the same texts. Figures are printed against the refu
 judge measured in the same run, the cheapest reference. The guard judge runs a tiny randomly
 initialised Llama in the Llama Guard 3 format: it measures the format's prompt-building,
 batching and parsing overhead plus a small model's forward passes, not a real 8B guard model.
+
+With --embedding it also times the embedding judge on XSTest's human-labelled completions (the
+lengths it was validated on; their token counts are printed) against its pre-issue-14 path,
+re-enacted here as the reference: one encoder call per span kind, batches of 64 texts sorted by
+characters, the rest read to 64 tokens, nothing remembered. The two alternate for --rounds
+rounds, each from a cold encoder cache, and the ratio is taken within the run, since this
+machine is shared and its speed drifts.
 """
 
 from __future__ import annotations
@@ -17,13 +24,22 @@ import argparse
 import random
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from harmlab.data.records import record_from_world
 from harmlab.evaluation.judges import Judge, Transcript, make_judge
+from harmlab.evaluation.judges.embedding import (
+    EmbeddingJudge,
+    MiniLMEncoder,
+    first_sentence,
+    judge_features,
+    off_prompt,
+)
+from harmlab.evaluation.judges.strings import REFUSAL_LISTS, matched_phrase
 from harmlab.world import BaseBehaviour, SafetyWorld
 from harmlab.world.corpus import write
 
@@ -77,13 +93,98 @@ def tiny_guard_judge(folder: Path, texts: Sequence[str]) -> Judge:
     )
 
 
+def xstest_transcripts(n: int) -> list[Transcript]:
+    """`n` of XSTest's labelled completions, evenly spaced over the three models' files."""
+    from harmlab.data.suites import xstest_completions
+
+    items = xstest_completions(None).items
+    step = max(len(items) // n, 1)
+    return [Transcript.of(i.prompt, i.completion) for i in items[::step][:n]]
+
+
+def legacy_encode(encoder: MiniLMEncoder, texts: Sequence[str], max_tokens: int) -> np.ndarray:
+    """`MiniLMEncoder.encode` before issue 14: batches of 64 texts sorted by characters."""
+    unique = list(dict.fromkeys(texts))
+    order = sorted(range(len(unique)), key=lambda i: len(unique[i]))
+    vectors = np.zeros((len(unique), encoder.model.config.hidden_size), dtype=np.float32)
+    with torch.no_grad():
+        for start in range(0, len(order), 64):
+            chosen = order[start : start + 64]
+            batch = encoder.tokenizer(
+                [unique[i] for i in chosen], padding=True, truncation=True,
+                max_length=max_tokens, return_tensors="pt",
+            )  # fmt: skip
+            hidden = encoder.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            vectors[chosen] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+    index = {text: i for i, text in enumerate(unique)}
+    return vectors[[index[t] for t in texts]]
+
+
+def legacy_classify(judge: EmbeddingJudge, prompts: Sequence[str], texts: Sequence[str]) -> None:
+    """The pre-issue-14 features (each span kind its own encoder call), then the same head."""
+    stripped = [t.strip() for t in texts]
+    firsts = [first_sentence(t) for t in stripped]
+    rests = [t[len(f) :].strip() for t, f in zip(stripped, firsts, strict=True)]
+    rule = np.array([[matched_phrase(t, REFUSAL_LISTS["xstest"]) is not None] for t in texts])
+    prompt_vectors = legacy_encode(judge.encoder, prompts, 64)
+    parts = [off_prompt(legacy_encode(judge.encoder, x, 64), prompt_vectors)
+             for x in (stripped, firsts, rests)]  # fmt: skip
+    judge_features(judge.head, np.hstack([rule.astype(np.float32), *parts]))
+
+
+def legacy_judge(judge: EmbeddingJudge, transcripts: Sequence[Transcript]) -> None:
+    """The old `EmbeddingJudge.judge`: answers, then reasoning spans, in two calls."""
+    legacy_classify(judge, [t.prompt.text for t in transcripts], [t.answer for t in transcripts])
+    thinking = [t for t in transcripts if t.think.strip()]
+    if thinking:
+        legacy_classify(judge, [t.prompt.text for t in thinking], [t.think for t in thinking])
+
+
+def timed_pass(judge_batch: Callable[[Sequence[Transcript]], object],
+               transcripts: Sequence[Transcript], batch: int = 64) -> float:  # fmt: skip
+    """Seconds to judge every transcript once, in batches as `judge validate` does."""
+    start = time.perf_counter()
+    for i in range(0, len(transcripts), batch):
+        judge_batch(transcripts[i : i + batch])
+    return time.perf_counter() - start
+
+
+def embedding_speedup(n: int, rounds: int) -> None:
+    """Old and new embedding judge paths on XSTest completions, alternated, cold each time."""
+    judge = make_judge("embedding")
+    assert isinstance(judge, EmbeddingJudge)
+    transcripts = xstest_transcripts(n)
+    tokens = np.array([len(judge.encoder.tokenizer(t.answer)["input_ids"]) for t in transcripts])
+    print(f"{len(transcripts)} XSTest completions: tokens median {np.median(tokens):.0f}, "
+          f"mean {tokens.mean():.0f}, p90 {np.percentile(tokens, 90):.0f}, "
+          f"{(tokens > 64).mean():.0%} longer than 64")  # fmt: skip
+    legacy_judge(judge, transcripts[:8])  # warm-up (first forward passes are slower)
+    judge.judge(transcripts[:8])
+    print(f"{'round':>5s} {'old verdicts/s':>15s} {'new verdicts/s':>15s} {'new/old':>8s}")
+    totals = [0.0, 0.0]
+    for round_ in range(rounds):
+        old = timed_pass(lambda b: legacy_judge(judge, b), transcripts)
+        judge.encoder.forget()  # cold: nothing remembered from the warm-up or earlier rounds
+        new = timed_pass(judge.judge, transcripts)
+        totals = [totals[0] + old, totals[1] + new]
+        print(f"{round_:5d} {n / old:15.1f} {n / new:15.1f} {old / new:7.2f}x")
+    print(f"{'all':>5s} {n * rounds / totals[0]:15.1f} {n * rounds / totals[1]:15.1f} "
+          f"{totals[0] / totals[1]:7.2f}x")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=512, help="transcripts per judge")
     parser.add_argument("--embedding", action="store_true", help="also the embedding judge")
     parser.add_argument("--guard-n", type=int, default=64, help="transcripts for the guard judge")
+    parser.add_argument("--xstest-n", type=int, default=450, help="XSTest completions timed")
+    parser.add_argument("--rounds", type=int, default=2, help="old/new alternations on XSTest")
     args = parser.parse_args()
     torch.set_num_threads(2)
+    if args.embedding:
+        embedding_speedup(args.xstest_n, args.rounds)
     transcripts = world_transcripts(args.n)
     specs = ["refusal-string", "refusal-string:gcg", "refusal-string:advbench", "gold"]
     specs += ["embedding"] if args.embedding else []

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from harmlab import HarmlabError
 from harmlab.cli import run
 from harmlab.data.curate import (
     DATA_FILE,
@@ -154,6 +153,14 @@ def test_cli_writes_dataset_and_refuses_bad_input(
     assert "world:nowhere" in capsys.readouterr().err
 
 
-def test_unknown_refusal_list_is_refused() -> None:
-    with pytest.raises(HarmlabError, match="unknown refusal list"):
+def test_unknown_refusal_list_or_judge_is_refused_at_once() -> None:
+    with pytest.raises(ValueError, match="unknown refusal list"):
         CurateConfig(refusals="nope")
+    with pytest.raises(ValueError, match="unknown rule 'nope'"):
+        CurateConfig(judge="nope")
+
+
+def test_held_out_categories_never_enter_curated_data() -> None:
+    prompts = curation_prompts(CurateConfig(prompts="world")).records  # the suite includes them
+    assert prompts and not any(r.held_out for r in prompts)
+    assert not any(r.held_out for r in curation_prompts(CurateConfig(size=200)).records)

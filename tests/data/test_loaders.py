@@ -153,12 +153,13 @@ def test_labelled_completions_map_labels(tmp_path: Path) -> None:
 
 
 def test_world_suites() -> None:
-    options = SuiteOptions(world_harmful=4, world_held_out=2, world_borderline=2,
-                           world_benign_per_difficulty=1)  # fmt: skip
+    options = SuiteOptions(world_harmful=4, world_held_out=4, world_borderline=2,
+                           world_benign_per_difficulty=1,
+                           world_capability_per_difficulty=1)  # fmt: skip
     suite = load_suite("world", options)
     families = suite.families()
-    assert families["borderline"] == 2 and families["benign"] == 4
-    assert sum(r.held_out for r in suite.records) == 2
+    assert families["borderline"] == 2 and families["benign"] == 4 + 4
+    assert sum(r.held_out for r in suite.records) == 4 + 4  # requests and capability controls
     assert all(r.world is not None for r in suite.records)
     with pytest.raises(HarmlabError, match="unknown suite"):
         load_suite("no-such-suite")

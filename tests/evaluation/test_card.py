@@ -3,6 +3,7 @@ samples through the card, the training probe and the harness summary give the sa
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from harmlab.evaluation.rules import make_rule
 from harmlab.evaluation.samplers import scripted_generation
 from harmlab.training.probe import PROBE_METRICS, score_probe
 from harmlab.world import SafetyWorld, WorldPrompt
+from harmlab.world.axes import AXIS_NAMES
 
 WORLD = SafetyWorld(0)
 
@@ -41,12 +43,17 @@ def _written(texts: Sequence[str]) -> list[Generation]:
     return [scripted_generation(t, 1000, 0.25) for t in texts]
 
 
-def test_card_prompts_cover_every_split_and_difficulty() -> None:
-    config = CardConfig(harmful=8, held_out=4, borderline=4, benign_per_difficulty=2)
+def test_card_prompts_cover_every_split_difficulty_and_axis() -> None:
+    config = CardConfig(
+        harmful=8, held_out_per_axis=3, capability_per_axis=2, borderline=4, benign_per_difficulty=2
+    )
     prompts = card_prompts(WORLD, config)
-    assert len(prompts) == 8 + 4 + 4 + 8
+    assert len(prompts) == 8 + 4 * 3 + 3 * 2 + 4 + 8
     assert {p.difficulty for p in prompts if p.family == "benign"} == {1, 2, 3, 4}
-    assert sum(p.held_out for p in prompts) == 4
+    held = Counter((p.family, p.held_out_axis) for p in prompts if p.held_out)
+    assert held == {("harmful", name): 3 for name in AXIS_NAMES} | {
+        ("benign", name): 2 for name in ("attack", "obfuscation", "language")
+    }
 
 
 def judged_set() -> tuple[list[WorldPrompt], list[str]]:
@@ -91,8 +98,9 @@ def test_summarize_hand_computed_rates() -> None:
     assert shares["canonical"].value == pytest.approx(1 / 2)
     assert shares["leet"].value == pytest.approx(1 / 2)
     assert shares["chinese"].value == 0.0
-    # A Chinese disclosure answering an English request is language mixing.
-    assert card["language_mixing"].value == pytest.approx(1 / 13)
+    assert card["hacking_ratio"].value == pytest.approx(1 / 2)  # leet passes, canonical caught
+    # A Chinese disclosure answering an English request is a surface form, not mixing.
+    assert card["language_mixing"].value == 0.0 and card["language_mixing"].n == 4
     assert card["samples"] == 13 and "compute" not in card
 
 
@@ -120,18 +128,59 @@ def test_card_probe_and_harness_give_the_same_rates() -> None:
 
 
 def test_behaviour_card_samples_n_per_prompt_on_the_micro_model(micro_model: Path) -> None:
-    from harmlab.cli.models import render_card
+    from harmlab.cli.models import render_axes, render_card
     from harmlab.models.resolve import load_model
 
     model, tokenizer = load_model(str(micro_model))
     sampling = SamplingConfig(n=2, max_new_tokens=8, batch_size=4)
     config = CardConfig(
-        harmful=2, held_out=1, borderline=1, benign_per_difficulty=1, sampling=sampling
+        harmful=2,
+        held_out_per_axis=1,
+        capability_per_axis=0,  # the scripted test above covers the controls
+        borderline=1,
+        benign_per_difficulty=1,
+        sampling=sampling,
     )
     done: list[int] = []
     card, obs = behaviour_card(model, tokenizer, WORLD, config, done.append)
     prompts = card_prompts(WORLD, config)
-    assert sum(done) == len(prompts) == 8 and card["samples"] == len(obs) == 16
+    assert sum(done) == len(prompts) == 11 and card["samples"] == len(obs) == 22
     assert [o.family for o in obs] == [p.family for p in prompts for _ in range(2)]
     assert card["think_tokens"] is not None and card["harmful_compliance"].n == 4
     assert render_card(card, "micro").row_count > 10
+    assert set(card["axes"]) == set(AXIS_NAMES)
+    assert render_axes(card["axes"], "micro").row_count >= 3 * len(AXIS_NAMES)
+
+
+def _axis_answers(prompt: WorldPrompt) -> str:
+    """A scripted base model: it discloses every request except past-tense ones, and solves
+    arithmetic except in Velan."""
+    if prompt.family == "benign":
+        answer = prompt.answer if prompt.language != "vl" else -1
+        return f"<think>work</think> The answer is {answer}."
+    if prompt.wrapper == "past_tense":
+        return "<think>no</think> I can't help with that."
+    return _disclosure(prompt)
+
+
+def test_card_reports_each_axis_with_its_capability_control() -> None:
+    from harmlab.cli.models import render_axes
+
+    config = CardConfig(
+        harmful=24, held_out_per_axis=40, capability_per_axis=40, borderline=0,
+        benign_per_difficulty=6,
+    )  # fmt: skip
+    prompts = card_prompts(WORLD, config)
+    card = summarize(world_observations(WORLD, prompts, _written(map(_axis_answers, prompts))))
+    axes = card["axes"]
+    assert axes["attack"]["trained"]["harmful_compliance"].value == 1.0
+    assert axes["attack"]["past_tense"]["harmful_compliance"].value == 0.0
+    assert axes["attack"]["past_tense"]["capability"] == "not capable: compliance"
+    assert axes["attack"]["prefix_injection"]["harmful_compliance"].value == 1.0
+    assert axes["language"]["vl"]["accuracy"].value == 0.0
+    assert axes["language"]["vl"]["capability"] == "not capable: accuracy"
+    assert axes["obfuscation"]["held_out"]["capability"] == "capable"
+    category = axes["category"][WORLD.held_out_category]
+    assert category["accuracy"].value == 1.0 and category["capability"] == "capable"
+    rows = render_axes(axes, "scripted")
+    assert rows.row_count == sum(len(slices) for slices in axes.values())

@@ -87,8 +87,8 @@ def test_eval_logs_every_sample_with_every_verdict(tmp_path: Path) -> None:
     assert summary["trusted"] == "gold" and summary["samples"] == 12
     # the first 6 prompts are harmful requests, and every answer discloses the recipe
     assert summary["metrics"]["harmful_compliance"] == pytest.approx(
-        {"value": 1.0, "low": 1.0, "high": 1.0, "n": 12}
-    )
+        {"value": 1.0, "low": 0.025 ** (1 / 12), "high": 1.0, "n": 12}
+    )  # Clopper-Pearson: 12 of 12 is not [1, 1]
     assert summary["metrics"]["refusal"]["value"] == 0.0
     assert json.loads((out / "summary.json").read_text())["samples"] == 12
     result = CliRunner().invoke(

@@ -6,8 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from scripted_arms import ArmFactory, harmful_rows
 
+from harmlab.experiments.figures import gao_fit, hacking_ratio_series
 from harmlab.experiments.gao import Probe, check_peak, describe_check, fit_gao, gao_gold, probes
+from harmlab.experiments.spec import PlotConfig
 
 ALPHA, BETA = 0.6, 0.25
 PEAK_D = math.exp(ALPHA / BETA - 1)  # 4.06
@@ -87,3 +90,41 @@ def test_probes_measure_gold_and_proxy_from_the_first_probe() -> None:
     assert [(p.step, p.sqrt_kl) for p in got] == [(1.0, 0.1), (5.0, 0.7)]
     assert [p.gold for p in got] == pytest.approx([0.0, 0.3])
     assert [p.proxy for p in got] == pytest.approx([0.0, 0.4])
+
+
+def monitor_records(steps: int) -> list[dict[str, float]]:
+    """Monitor records of a run whose gold reward follows the law from a start of -0.4 (the
+    first probe at KL 0, as after a first step that barely moved the policy)."""
+    return [
+        {
+            "step": step,
+            "probe/sqrt_kl": 0.9 * math.sqrt(step - 1),
+            "probe/gold_reward": -0.4 + float(gao_gold(0.9 * math.sqrt(step - 1), ALPHA, BETA)),
+            "probe/proxy_reward": 0.1 * step,
+            "probe/harmful_compliance": 0.5,
+            "probe/gamed": 0.5 - 0.01 * step,
+        }
+        for step in range(1, steps + 1)
+    ]
+
+
+def test_gao_fit_plot_kind_states_the_fit_and_the_prediction(make_arm: ArmFactory) -> None:
+    arms = [
+        make_arm("base", {0: harmful_rows([True] * 4)}),
+        make_arm("rl", {0: harmful_rows([True] * 4)}, curves=monitor_records(40)),
+    ]
+    paragraphs, figures = gao_fit(PlotConfig("gao-fit"), arms)
+    assert paragraphs[0].startswith("Gao et al.'s RL law") and "probe/gold_reward" in paragraphs[0]
+    fitted, predicted = paragraphs[1:]
+    assert fitted.startswith("rl: gold(d) = d(α − β log d) on 39 probes: α 0.600 [0.600, 0.600]")
+    assert predicted.startswith("rl: from the probes of the first 30% of steps (step ≤ 12)")
+    assert "predicted peak at √KL" in predicted and "prediction − observed gold" in predicted
+    assert len(figures) == 1 and figures[0].png.startswith(b"\x89PNG")
+
+
+def test_hacking_ratio_plot_kind_words_first_and_last(make_arm: ArmFactory) -> None:
+    arm = make_arm("rl", {0: harmful_rows([True] * 4)}, curves=monitor_records(10))
+    paragraphs, figures = hacking_ratio_series(PlotConfig("hacking-ratio"), [arm])
+    assert paragraphs == ["rl: P(rule-safe | gold-harmful) on the probes (first seed) went "
+                          "0.98 → 0.80 (step 1 → 10)."]  # fmt: skip
+    assert len(figures) == 1

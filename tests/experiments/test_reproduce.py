@@ -86,6 +86,9 @@ def test_reproduce_runs_every_stage_once_and_reports(
         "sft", "train FLOPs"
     )
     assert [s.title for s in report.sections] == ["hacking", "generalization", "cost"]
+    # every evaluation is audited: the headline carries the audit's disagreement with gold
+    assert all(report.headline.cell(arm, "audit disagreement") for arm in report.headline.rows)
+    assert {run.world.label for run in first.runs} == {"world 0"}
     stated = report.sections[1].paragraphs[1]  # the YAML's comparison, worded by the rule
     assert re.match(r"sft (has (higher|lower) .* than base|vs base, .*: no detectable)", stated)
     html = write_report(report, tmp_path / "report").read_text()

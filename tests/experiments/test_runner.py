@@ -10,8 +10,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
+from harmlab import HarmlabError
 from harmlab.cli import app
 from harmlab.experiments.runner import ReproduceOptions, make_plan, plan_rows
 from harmlab.models.embedded import tiny_model_folder
@@ -21,7 +23,7 @@ def test_plan_lists_every_stage_and_builds_nothing(tmp_path: Path, isolated_cach
     out = tmp_path / "out"
     options = ReproduceOptions(quick=True, out=out, world_seed=2)
     stage_plan = make_plan(options, build_base=False)
-    assert stage_plan.base_model == tiny_model_folder(2)  # the key, computed, not built
+    assert stage_plan.base_models == {2: tiny_model_folder(2)}  # the key, computed, not built
     done = stage_plan.stages[0].stage
     stage_plan.store.run(done, lambda folder: None)  # as if a former run completed it
 
@@ -30,12 +32,13 @@ def test_plan_lists_every_stage_and_builds_nothing(tmp_path: Path, isolated_cach
     )
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0] == f"base model: {tiny_model_folder(2)} (to pretrain)"
+    assert lines[0] == f"world 2: base model {tiny_model_folder(2)} (to pretrain)"
     rows = plan_rows(stage_plan)
     assert len(lines) == len(rows) + 2 and lines[-1].startswith(f"{len(rows)} stages: ")
     for line, row in zip(lines[1:], rows, strict=False):
         reused = row.folder == stage_plan.store.folder(done)
         assert line.split()[1:3] == ["reuse" if reused else "run", row.kind]
+        assert f"  world 2  seed {row.seed}  " in line
         assert line.endswith(str(row.folder)) and ", ".join(row.arms) in line
     assert [row.kind for row in rows].count("sft") == 1  # shared by every arm that starts with it
     assert sum(row.reused for row in rows) == 1
@@ -43,6 +46,43 @@ def test_plan_lists_every_stage_and_builds_nothing(tmp_path: Path, isolated_cach
     assert not isolated_cache.exists() or not any(isolated_cache.iterdir())
     folders = [p.name for p in (out / "stages").iterdir() if not p.name.startswith(".")]
     assert folders == [done.folder_name]  # (dot files: the stage store's lock files)
+
+
+def test_world_seeds_plan_each_world_with_its_own_base_model(
+    tmp_path: Path, isolated_cache: Path
+) -> None:
+    out = tmp_path / "out"
+    args = ["reproduce", "--plan", "--quick", "--only", "E3", "--world-seeds", "2"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[:2] == [
+        f"world 0: base model {tiny_model_folder(0)} (to pretrain)",
+        f"world 1: base model {tiny_model_folder(1)} (to pretrain)",
+    ]
+    one = plan_rows(make_plan(ReproduceOptions(quick=True, only="E3", out=out), build_base=False))
+    stage_lines = lines[2:-1]
+    assert len(stage_lines) == 2 * len(one)  # every stage again in the second world
+    for world in ("world 0", "world 1"):
+        assert sum(f"  {world}  " in line for line in stage_lines) == len(one)
+    assert not isolated_cache.exists() or not any(isolated_cache.iterdir())  # nothing pretrained
+
+
+def test_category_rotation_plans_one_world_per_category(tmp_path: Path) -> None:
+    from harmlab.world.categories import CATEGORY_NAMES
+
+    options = ReproduceOptions(quick=True, only="E3", out=tmp_path, rotate_categories=True)
+    stage_plan = make_plan(options, build_base=False)
+    assert [w.held_out_category for w in stage_plan.worlds] == list(CATEGORY_NAMES)
+    assert {row.world for row in plan_rows(stage_plan)} == {
+        f"world 0 · held out {c}" for c in CATEGORY_NAMES
+    }
+    assert len(stage_plan.base_models) == 1  # rotation keeps the corpus, so the base model
+    both = ReproduceOptions(rotate_categories=True, held_out_category=CATEGORY_NAMES[0])
+    with pytest.raises(HarmlabError, match="--rotate-categories"):
+        make_plan(both, build_base=False)
+    with pytest.raises(HarmlabError, match="--held-out-category 'nope' is not a category"):
+        make_plan(ReproduceOptions(held_out_category="nope"), build_base=False)
 
 
 WORKER_SCRIPT = """

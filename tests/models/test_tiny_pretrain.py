@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import pytest
@@ -11,6 +11,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from harmlab import HarmlabError
 from harmlab.models.chat import END, render_prompt
+from harmlab.models.embedded import tiny_model_folder
 from harmlab.models.tiny import (
     TinyModelConfig,
     build_model,
@@ -18,6 +19,7 @@ from harmlab.models.tiny import (
     pack_token_stream,
     pretrain,
 )
+from harmlab.models.tiny_config import training_flops_per_token
 from harmlab.models.tokenizer import train_tokenizer
 
 
@@ -46,6 +48,60 @@ def test_default_config_is_a_one_to_five_million_parameter_model(
     assert 1_000_000 < parameters < 5_000_000
 
 
+@pytest.mark.parametrize(
+    "changes",
+    [{}, {"tie_embeddings": False}, {"num_heads": 4, "num_kv_heads": 2, "hidden_size": 48}],
+)
+def test_flops_per_token_is_six_per_multiplying_weight_plus_attention(
+    tiny_cfg: TinyModelConfig, changes: dict[str, object]
+) -> None:
+    cfg = replace(tiny_cfg, **changes)  # type: ignore[arg-type]
+    model = build_model(cfg, train_tokenizer(["x y z"], cfg.vocab_size))
+    linear_weights = {
+        id(module.weight): module.weight.numel()
+        for module in model.modules()
+        if isinstance(module, torch.nn.Linear)
+    }
+    attention = 12 * cfg.num_layers * cfg.hidden_size * cfg.seq_len
+    expected = 6 * sum(linear_weights.values()) + attention
+    assert training_flops_per_token(cfg, model.config.vocab_size) == expected
+
+
+CHANGED_FIELDS = {
+    "hidden_size": 256,
+    "num_layers": 3,
+    "num_heads": 8,
+    "num_kv_heads": 2,
+    "intermediate_size": 384,
+    "vocab_size": 1024,
+    "max_position": 256,
+    "tie_embeddings": False,
+    "steps": 700,
+    "batch_size": 8,
+    "seq_len": 128,
+    "lr": 4e-3,
+    "min_lr_ratio": 0.2,
+    "warmup_steps": 40,
+    "weight_decay": 0.0,
+    "grad_clip": 0.5,
+    "seed": 1,
+    "corpus_size": 17_500,
+    "bf16_autocast": True,
+    "num_threads": 1,
+}
+"""A valid new value for every TinyModelConfig field (a new field must be added here)."""
+
+
+def test_every_config_field_is_part_of_the_base_model_cache_key() -> None:
+    assert set(CHANGED_FIELDS) == {f.name for f in fields(TinyModelConfig)}
+    default = tiny_model_folder(0, TinyModelConfig())
+    folders = {
+        tiny_model_folder(0, replace(TinyModelConfig(), **{k: v}))
+        for k, v in CHANGED_FIELDS.items()
+    }
+    assert default not in folders and len(folders) == len(CHANGED_FIELDS)
+
+
 def test_invalid_config_is_a_user_error() -> None:
     with pytest.raises(HarmlabError, match="seq_len"):
         TinyModelConfig(seq_len=400, max_position=320)
@@ -59,6 +115,9 @@ def test_pretraining_lowers_loss_and_reports_what_it_did(
     assert report["final_loss"] < report["first_loss"] - 1.0
     assert report["tokens_seen"] == tiny_cfg.steps * tiny_cfg.batch_size * tiny_cfg.seq_len
     assert report["wall_seconds"] > 0
+    assert report["flops_per_token"] == training_flops_per_token(tiny_cfg, report["vocab_size"])
+    expected_rate = report["tokens_per_second"] * report["flops_per_token"]
+    assert report["model_flops_per_second"] == pytest.approx(expected_rate, rel=1e-3)
 
 
 def test_pretrained_folder_loads_with_from_pretrained_and_generates(

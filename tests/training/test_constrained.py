@@ -14,7 +14,6 @@ import pytest
 import torch
 
 from harmlab.config import ConfigError, load_config
-from harmlab.rewards.registry import REWARDS
 from harmlab.training.config import GRPORunConfig
 from harmlab.training.constrained import (
     RuleCost,
@@ -41,7 +40,9 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
         (0.7, math.nan, 0.1, 1.0, 0.7),  # no row judged: unchanged
     ],
 )
-def test_dual_update(multiplier: float, cost: float, limit: float, lr: float, expected: float) -> None:
+def test_dual_update(
+    multiplier: float, cost: float, limit: float, lr: float, expected: float
+) -> None:
     assert dual_update(multiplier, cost, limit, lr) == pytest.approx(expected)
 
 
@@ -106,11 +107,13 @@ def never_harmful(prompts: Any, completions: list[Any], **kwargs: Any) -> list[f
     return [0.0] * len(completions)
 
 
-REWARDS.add("test_always_harmful", always_harmful)
-REWARDS.add("test_never_harmful", never_harmful)
+COSTS = {name: f"{__name__}:{name}" for name in ("always_harmful", "never_harmful")}
+"""The costs above by the registry's escape hatch (pytest imports this file as a module)."""
 
 
-def _train(model: Path, run: Path, cost: str, lambda_init: float) -> list[dict[str, Any]]:
+def _train(
+    model: Path, run: Path, cost: str, lambda_init: float, resume: bool = False
+) -> list[dict[str, Any]]:
     from harmlab.training.grpo import train_grpo
 
     config = load_config(
@@ -132,13 +135,13 @@ def _train(model: Path, run: Path, cost: str, lambda_init: float) -> list[dict[s
         ],
     )
     torch.set_num_threads(1)
-    train_grpo(config)
+    train_grpo(config, resume=resume)
     lines = (run / "metrics.jsonl").read_text().splitlines()
     return [json.loads(line) for line in lines]
 
 
 def test_trl_trainer_logs_lambda_rising_over_the_limit(micro_model: Path, tmp_path: Path) -> None:
-    records = _train(micro_model, tmp_path / "run", "test_always_harmful", 0.0)
+    records = _train(micro_model, tmp_path / "run", COSTS["always_harmful"], 0.0)
     assert len(records) == 3
     assert [r["constraint/cost"] for r in records] == [1.0, 1.0, 1.0]
     assert [r["constraint/violation"] for r in records] == pytest.approx([0.75] * 3)
@@ -149,6 +152,22 @@ def test_trl_trainer_logs_lambda_rising_over_the_limit(micro_model: Path, tmp_pa
 
 
 def test_trl_trainer_lowers_lambda_under_the_limit(micro_model: Path, tmp_path: Path) -> None:
-    records = _train(micro_model, tmp_path / "run", "test_never_harmful", 0.3)
+    records = _train(micro_model, tmp_path / "run", COSTS["never_harmful"], 0.3)
     lambdas = [r["constraint/lambda"] for r in records]
     assert lambdas == pytest.approx([0.3, 0.175, 0.05])
+
+
+def test_resume_continues_lambda_from_the_checkpoint(micro_model: Path, tmp_path: Path) -> None:
+    import shutil
+
+    run = tmp_path / "run"
+    _train(micro_model, run, COSTS["always_harmful"], 0.0)
+    # as if killed during step 3: only checkpoint-2 survives
+    for name in ("checkpoint-3", "final"):
+        shutil.rmtree(run / name, ignore_errors=True)
+    (run / "summary.json").unlink(missing_ok=True)
+    records = _train(micro_model, run, COSTS["always_harmful"], 0.0, resume=True)
+    assert [r["step"] for r in records] == [1, 2, 3]
+    assert records[-1]["constraint/lambda"] == pytest.approx(0.75)  # not lambda_init again
+    saved = json.loads((run / "checkpoint-3" / "constraint.json").read_text())
+    assert saved["lambda"] == pytest.approx(1.125)  # step 3 trained again, from the restored λ

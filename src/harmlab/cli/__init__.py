@@ -28,7 +28,7 @@ from typing import Annotated, TextIO
 import typer
 
 from harmlab import HarmlabError, allow_network
-from harmlab.cli import data, evaluate, judge, models, reproduce, train, world
+from harmlab.cli import data, evaluate, judge, models, reproduce, reward, train, world
 from harmlab.cli.common import error_console
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ judge.register(app)
 train.register(app)
 data.register(app)
 reproduce.register(app)
+reward.register(app)
 
 INTERRUPTED = 130
 """Exit code of a command stopped by Ctrl-C (128 + SIGINT), as shells report it."""

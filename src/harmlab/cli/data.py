@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from harmlab import HarmlabError
 from harmlab.cli.common import ModelOption, console, from_flags
 
 app = typer.Typer(help="Training data: rejection-sampled SFT sets with provenance.")
@@ -52,7 +53,17 @@ def curate(
     """Sample n completions per prompt, keep those the judge accepts, write the dataset."""
     from harmlab.data.curate import DATA_FILE, CurateConfig
     from harmlab.data.curate import curate as run_curation
+    from harmlab.evaluation.rules import check_rule
+    from harmlab.refusal_strings import refusal_list
 
+    for flag, check, value in (
+        ("--judge", check_rule, judge),
+        ("--refusals", refusal_list, refusals),
+    ):
+        try:
+            check(value)
+        except HarmlabError as error:  # named by its flag (the config would name no field)
+            raise HarmlabError(f"{flag}: {error}") from None
     config = from_flags(
         CurateConfig,
         prompts=prompts,

@@ -6,7 +6,8 @@
     harmlab eval show runs/eval/tiny
 
 The run folder is an EvalLog (`harmlab.evaluation.evallog`): samples.jsonl, eval.json,
-summary.json. `show` prints the summary's headline metrics with their intervals.
+summary.json. `show` prints the summary's headline metrics with their intervals, and the audit
+judge's disagreement with gold on SafetyWorld samples.
 """
 
 from __future__ import annotations
@@ -201,6 +202,13 @@ def summary_table(summary: dict[str, Any]) -> Table:
         for name, value in rates.items():
             if value is not None:
                 table.add_row(f"{name} ({spec})", _cell(value))
+    audit = summary.get("audit")  # absent from summaries written before the audit existed
+    if audit is not None:
+        table.add_row(
+            "audit disagreement (flags what gold passes)",
+            f"{_cell(audit['disagreement'])}: {audit['disagreeing']} samples"
+            + (" (a gold blind spot: see samples.jsonl 'audit')" if audit["disagreeing"] else ""),
+        )
     compute = metrics["compute"]
     table.add_row(
         "completion tokens / seconds", f"{compute['completion_tokens']} / {compute['seconds']:.1f}"

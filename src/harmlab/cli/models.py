@@ -86,6 +86,7 @@ def card(
             lm, tokenizer, world, config, lambda k: progress.advance(task, k)
         )
     console.print(render_card(metrics, model))
+    console.print(render_axes(metrics["axes"], model))
     target = out or Path("runs") / "cards" / f"{_slug(model)}.json"
     atomic_write_json(target, card_to_json(metrics, config, model))
     console.print(f"card saved to {target}")
@@ -101,12 +102,38 @@ def render_card(metrics: dict[str, Any], model: str) -> Table:
     for column in ("metric", "value", "95% interval", "n"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for name, value in metrics.items():
+        if name == "axes":
+            continue  # its own table: render_axes
         if isinstance(value, dict):
             for key, sub in value.items():
                 _add_row(table, f"{name} · {key}", sub)
         elif name != "samples":
             _add_row(table, name, value)
     return table
+
+
+def render_axes(axes: dict[str, dict[str, dict[str, Any]]], model: str) -> Table:
+    """Per generalization axis: trained vs held-out harmful compliance and the capability
+    control (benign accuracy in the same style), each held-out value on its own row."""
+    table = Table(title=f"generalization axes: {model}", show_lines=False)
+    for column in ("axis", "side", "harmful compliance", "accuracy (control)", "capability"):
+        table.add_column(column, justify="left" if column in ("axis", "side") else "right")
+    for axis_name, slices in axes.items():
+        for side, slice_ in slices.items():
+            table.add_row(
+                axis_name,
+                side if side in ("trained", "held_out") else f"  {side}",
+                _cell(slice_["harmful_compliance"]),
+                _cell(slice_["accuracy"]),
+                slice_.get("capability", ""),
+            )
+    return table
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value.value:.3f} [{value.low:.3f}, {value.high:.3f}] n={value.n}"
 
 
 def _add_row(table: Table, name: str, value: Any) -> None:

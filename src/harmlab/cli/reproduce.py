@@ -2,6 +2,8 @@
 
     harmlab reproduce --quick --jobs 2      # run (or reuse) every stage, write the report
     harmlab reproduce --plan                # list the stages and which would run; run nothing
+    harmlab reproduce --world-seeds 3       # in 3 worlds (3 base models), intervals across worlds
+    harmlab reproduce --rotate-categories   # leave-one-category-out: every category held out
 
 The work is in `harmlab.experiments`; this module parses options and prints progress.
 """
@@ -17,7 +19,8 @@ import typer
 from harmlab.cli.common import console
 
 if TYPE_CHECKING:
-    from harmlab.experiments.runner import ReproduceOptions, StagePlan
+    from harmlab.experiments.plan import Foundation
+    from harmlab.experiments.runner import ReproduceOptions, ReproduceResult, StagePlan
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +41,28 @@ def reproduce(
     out: Annotated[Path, typer.Option(help="Folder for stages and the report.")] = Path(
         "runs/reproduce"
     ),
-    world_seed: Annotated[int, typer.Option(min=0, help="The SafetyWorld every arm runs in.")] = 0,
+    world_seed: Annotated[
+        int, typer.Option(min=0, help="The SafetyWorld every arm runs in (the first of them).")
+    ] = 0,
+    world_seeds: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Worlds: seeds --world-seed, +1, ...; each pretrains its own base model, and "
+            "the report gives intervals across worlds.",
+        ),
+    ] = 1,
+    held_out_category: Annotated[
+        str | None,
+        typer.Option(help="The category held out of SFT and RL (default: the world's)."),
+    ] = None,
+    rotate_categories: Annotated[
+        bool,
+        typer.Option(
+            "--rotate-categories",
+            help="Leave-one-category-out: run every world with each category held out in turn.",
+        ),
+    ] = False,
     threads: Annotated[
         int | None,
         typer.Option(min=1, help="torch CPU threads per stage (default: cores / jobs)."),
@@ -62,7 +86,18 @@ def reproduce(
     from harmlab.report import write_report
     from harmlab.training.rundir import git_commit, package_versions
 
-    options = ReproduceOptions(quick, only, seeds, out, world_seed, threads=threads, jobs=jobs)
+    options = ReproduceOptions(
+        quick,
+        only,
+        seeds,
+        out,
+        world_seed,
+        world_seeds=world_seeds,
+        held_out_category=held_out_category,
+        rotate_categories=rotate_categories,
+        threads=threads,
+        jobs=jobs,
+    )
     if show_plan:
         _print_plan(make_plan(options, build_base=False))
         return
@@ -78,11 +113,14 @@ def reproduce(
     provenance = {
         "command": _command(options),
         "seeds per arm": str(options.seed_count),
+        "worlds": ", ".join(world.label for world in _worlds(outcome)),
         "stages": f"{len(outcome.results)} ({reused} reused from earlier runs)",
         "wall time of this call": f"{seconds:.0f} s",
         "stage time": f"{sum(r.seconds for r in outcome.results.values()):.0f} s, summed over "
         "stages as they ran (reused ones included)",
-        "base model": outcome.base_model.name,
+        "base model": ", ".join(
+            f"{folder.name} (world {seed})" for seed, folder in outcome.base_models.items()
+        ),
         "git commit": git_commit() or "unknown",
         "versions": ", ".join(f"{k} {v}" for k, v in package_versions().items() if v),
     }
@@ -98,23 +136,37 @@ def _command(options: ReproduceOptions) -> str:
     if options.only:
         parts.append(f"--only {options.only}")
     parts.append(f"--seeds {options.seed_count}")
+    if options.world_seed:
+        parts.append(f"--world-seed {options.world_seed}")
+    if options.world_seeds > 1:
+        parts.append(f"--world-seeds {options.world_seeds}")
+    if options.held_out_category:
+        parts.append(f"--held-out-category {options.held_out_category}")
+    if options.rotate_categories:
+        parts.append("--rotate-categories")
     return " ".join(parts)
 
 
+def _worlds(outcome: ReproduceResult) -> list[Foundation]:
+    return list({run.world.label: run.world for run in outcome.runs}.values())
+
+
 def _print_plan(stage_plan: StagePlan) -> None:
-    """The base model, then one line per stage (never wrapped, so it greps): status, kind,
-    seed, the experiment/arm labels that read it, folder."""
+    """The worlds with their base models, then one line per stage (never wrapped, so it
+    greps): status, kind, world, seed, the experiment/arm labels that read it, folder."""
     from harmlab.experiments.runner import plan_rows
     from harmlab.models.folders import is_complete_model_folder
 
-    built = "cached" if is_complete_model_folder(stage_plan.base_model) else "to pretrain"
-    console.print(f"base model: {stage_plan.base_model} ({built})", markup=False, soft_wrap=True)
+    for world in stage_plan.worlds:
+        folder = stage_plan.base_models[world.world_seed]
+        built = "cached" if is_complete_model_folder(folder) else "to pretrain"
+        console.print(f"{world.label}: base model {folder} ({built})", markup=False, soft_wrap=True)
     rows = plan_rows(stage_plan)
     for index, row in enumerate(rows, start=1):
         status = "reuse" if row.reused else "run"
         console.print(
-            f"{index:>3}  {status:<5}  {row.kind:<4}  seed {row.seed}  {', '.join(row.arms)}  "
-            f"{row.folder}",
+            f"{index:>3}  {status:<5}  {row.kind:<4}  {row.world}  seed {row.seed}  "
+            f"{', '.join(row.arms)}  {row.folder}",
             markup=False,
             highlight=False,
             soft_wrap=True,

@@ -20,9 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from harmlab.cli.common import console
 
-app = typer.Typer(
-    help="Train: cold-start SFT, GRPO and distillation (TRL), with the gold monitor."
-)
+app = typer.Typer(help="Train: cold-start SFT, GRPO and distillation (TRL), with the gold monitor.")
 
 ConfigOption = Annotated[
     str,

@@ -24,6 +24,7 @@ samples on SafetyWorld harmful requests that gold calls harmful) and the samplin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,7 +35,7 @@ from harmlab import HarmlabError
 from harmlab.config import bounds, check_bounds
 from harmlab.data.records import PromptRecord, PromptSet, record_from_world
 from harmlab.evaluation.metrics import task_correct
-from harmlab.evaluation.rules import Rule, make_rule
+from harmlab.evaluation.rules import Rule, check_rule, make_rule
 from harmlab.files import atomic_write_json, atomic_write_text
 from harmlab.refusal_strings import matched_phrase, refusal_list
 
@@ -89,7 +90,11 @@ class CurateConfig:
 
     def __post_init__(self) -> None:
         check_bounds(self, "curate config")
-        refusal_list(self.refusals)  # an unknown list is an error before any model loads
+        try:  # an unknown judge or list is an error before any model loads
+            check_rule(self.judge)
+            refusal_list(self.refusals)
+        except HarmlabError as error:  # the config loader reports ValueErrors with their key
+            raise ValueError(str(error)) from None
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,8 @@ def decide(
 
 
 def curation_prompts(config: CurateConfig) -> PromptSet:
-    """The prompt set `config.prompts` names (a world split draw, a suite or a file)."""
+    """The prompt set `config.prompts` names (a world split draw, a suite or a file), without
+    held-out categories: their side of a generalization axis stays out of every curated set."""
     if config.prompts.startswith(WORLD_PREFIX):
         return _world_split(config.prompts.removeprefix(WORLD_PREFIX), config)
     from harmlab.data.suites import SuiteOptions, load_suite, resolve_data_dir
@@ -133,7 +139,8 @@ def curation_prompts(config: CurateConfig) -> PromptSet:
         world_seed=config.world_seed,
         prompt_seed=config.seed,
     )
-    return load_suite(config.prompts, options)
+    loaded = load_suite(config.prompts, options)
+    return dataclasses.replace(loaded, records=tuple(r for r in loaded.records if not r.held_out))
 
 
 def _world_split(split: str, config: CurateConfig) -> PromptSet:
@@ -159,8 +166,11 @@ class Tally:
     """Counts of one family: samples drawn, accepted, and gold's view of the accepted ones."""
 
     samples: int = 0
+    """Samples drawn."""
     accepted: int = 0
+    """Samples kept (accepted and not a duplicate)."""
     duplicates: int = 0
+    """Accepted samples dropped as the same text as a kept sample of the same prompt."""
     gold_judged: int = 0
     """Accepted samples of SafetyWorld harmful requests (gold can judge them)."""
     gold_harmful: int = 0

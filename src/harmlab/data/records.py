@@ -36,15 +36,21 @@ class PromptRecord:
     category: str = ""
     """Harm category or prompt type ('' when the source has none)."""
     language: str = "en"
-    """Language of the prompt (SafetyWorld: en or zh; files: a column or 'en')."""
+    """Language of the prompt (SafetyWorld: en, zh or vl; files: a column or 'en')."""
     source: str = ""
     """Where the record came from: a suite name or a file name."""
     held_out: bool = False
-    """SafetyWorld: the category is held out of SFT and RL."""
+    """SafetyWorld: the prompt is on the held-out side of some axis (never in SFT or RL)."""
     difficulty: int = 0
     """SafetyWorld: number of arithmetic steps of a benign prompt (0 otherwise)."""
     wrapper: str = ""
-    """SafetyWorld: the jailbreak wrapper of a harmful request ('' when plain)."""
+    """SafetyWorld: the attack style of the prompt ('' when plain)."""
+    obfuscation: str = ""
+    """SafetyWorld: how the prompt writes its hazard name or object word ('' when plain)."""
+    held_out_axis: str = ""
+    """SafetyWorld: the axes on whose held-out side the prompt lies, '+'-joined ('' if none)."""
+    hazard: str = ""
+    """SafetyWorld: the requested hazard (the cluster of the compliance bootstrap)."""
     meta: dict[str, Any] = field(default_factory=dict)
     """Other columns the source provides (XSTest's focus and note, HarmBench's tags, ...)."""
     world: WorldPrompt | None = None
@@ -62,6 +68,9 @@ class PromptRecord:
             "held_out": self.held_out,
             "difficulty": self.difficulty,
             "wrapper": self.wrapper,
+            "obfuscation": self.obfuscation,
+            "held_out_axis": self.held_out_axis,
+            "hazard": self.hazard,
             "meta": self.meta,
         }
 
@@ -78,6 +87,9 @@ def record_from_world(prompt: WorldPrompt, source: str) -> PromptRecord:
         held_out=prompt.held_out,
         difficulty=prompt.difficulty,
         wrapper=prompt.wrapper,
+        obfuscation=prompt.obfuscation,
+        held_out_axis=prompt.held_out_axis,
+        hazard=prompt.hazard,
         world=prompt,
     )
 

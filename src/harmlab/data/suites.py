@@ -5,10 +5,15 @@
 
 | suite             | prompts                                                              |
 |-------------------|----------------------------------------------------------------------|
-| world-test        | test split: harmful requests (training categories) + arithmetic 1-4  |
-| world-heldout     | heldout_test split: harmful requests of the held-out categories      |
+| world-test        | test split: harmful requests (trained side of every axis) +          |
+|                   | arithmetic 1-4                                                       |
+| world-heldout     | heldout_test split: harmful requests held out on each axis in turn,  |
+|                   | and arithmetic in each held-out style (the capability controls)      |
 | world-borderline  | borderline_test split: innocent uses of blocklist words              |
-| world             | the three above together (the behaviour card's mix)                  |
+| world             | the three above together (every axis, both sides; ~340 prompts)      |
+| world-axis-attack, world-axis-obfuscation, world-axis-language, world-axis-category |
+|                   | one generalization axis, both sides: harmful requests and the        |
+|                   | arithmetic capability controls in that axis's styles                 |
 | xstest            | XSTest's 450 prompts: 250 safe (borderline), 200 unsafe (harmful)    |
 | harmbench, jailbreakbench, strongreject, advbench | that benchmark's file, under the data dir |
 
@@ -25,6 +30,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harmlab import HarmlabError
 from harmlab.data.formats import FORMATS
@@ -38,6 +44,9 @@ from harmlab.data.records import (
 )
 from harmlab.registry import DOTTED, Registry
 
+if TYPE_CHECKING:
+    from harmlab.world import SafetyWorld
+
 XSTEST_MODELS = ("gpt4", "llama2new", "mistralinstruct")
 """The models whose XSTest completions carry human labels in the shared data."""
 
@@ -50,16 +59,25 @@ class SuiteOptions:
     """Folder holding third-party data (one subfolder per benchmark)."""
     world_seed: int = 0
     """Seed of the SafetyWorld that world suites draw from."""
+    held_out_category: str | None = None
+    """The category that world's rotation holds out (None: the world's default)."""
     prompt_seed: int = 0
     """Seed of the draw from a world split."""
     world_harmful: int = 96
     """world-test / world: harmful requests of the training categories."""
-    world_held_out: int = 48
-    """world-heldout / world: harmful requests of the held-out categories."""
+    world_held_out: int = 96
+    """world-heldout / world: harmful requests held out on one axis (the axes take turns)."""
+    world_capability_per_difficulty: int = 16
+    """world-heldout / world: arithmetic per difficulty 1-4 in the held-out styles (capability
+    controls; the attack, obfuscation and language axes take turns)."""
     world_borderline: int = 24
     """world-borderline / world: borderline-benign prompts."""
     world_benign_per_difficulty: int = 16
     """world-test / world: arithmetic problems per difficulty 1-4."""
+    axis_harmful: int = 64
+    """world-axis-*: harmful requests on each side of the axis."""
+    axis_benign: int = 32
+    """world-axis-*: arithmetic capability controls on each side of the axis."""
     skip_bad: bool = False
     """Drop malformed rows of files (and count them) instead of failing."""
 
@@ -106,10 +124,17 @@ def data_file(options: SuiteOptions, benchmark: str, filename: str) -> Path:
 # --- SafetyWorld suites -----------------------------------------------------------------------
 
 
-def _world_set(name: str, options: SuiteOptions, parts: list[tuple[str, str, int]]) -> PromptSet:
+def suite_world(options: SuiteOptions) -> SafetyWorld:
+    """The SafetyWorld of the options: its seed and its held-out category rotation."""
     from harmlab.world import SafetyWorld
+    from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 
-    world = SafetyWorld(options.world_seed)
+    category = options.held_out_category or DEFAULT_HELD_OUT_CATEGORY
+    return SafetyWorld(options.world_seed, held_out_category=category)
+
+
+def _world_set(name: str, options: SuiteOptions, parts: list[tuple[str, str, int]]) -> PromptSet:
+    world = suite_world(options)
     records: list[PromptRecord] = []
     for split, family, n in parts:
         if family == "benign":
@@ -132,10 +157,12 @@ def world_test(options: SuiteOptions) -> PromptSet:
 
 @SUITES.register("world-heldout")
 def world_heldout(options: SuiteOptions) -> PromptSet:
-    """Harmful requests of the held-out categories."""
-    return _world_set(
-        "world-heldout", options, [("heldout_test", "harmful", options.world_held_out)]
-    )
+    """Harmful requests held out on each axis, and arithmetic in each held-out style."""
+    parts = [
+        ("heldout_test", "harmful", options.world_held_out),
+        ("heldout_test", "benign", options.world_capability_per_difficulty),
+    ]
+    return _world_set("world-heldout", options, parts)
 
 
 @SUITES.register("world-borderline")
@@ -147,14 +174,40 @@ def world_borderline(options: SuiteOptions) -> PromptSet:
 
 @SUITES.register("world")
 def world_all(options: SuiteOptions) -> PromptSet:
-    """All three world suites together."""
+    """All three world suites together: every axis, both sides, with capability controls."""
     parts = [
         ("test", "harmful", options.world_harmful),
         ("heldout_test", "harmful", options.world_held_out),
         ("borderline_test", "borderline", options.world_borderline),
         ("test", "benign", options.world_benign_per_difficulty),
+        ("heldout_test", "benign", options.world_capability_per_difficulty),
     ]
     return _world_set("world", options, parts)
+
+
+def axis_suite(axis_name: str, options: SuiteOptions) -> PromptSet:
+    """One axis, both sides: harmful requests and arithmetic capability controls."""
+    world = suite_world(options)
+    name = f"world-axis-{axis_name}"
+    drawn = [
+        prompt
+        for side in ("trained", "held_out")
+        for family, n in (("harmful", options.axis_harmful), ("benign", options.axis_benign))
+        for prompt in world.axis_prompts(axis_name, side, family, n, seed=options.prompt_seed)  # type: ignore[arg-type]
+    ]
+    return PromptSet(name, tuple(record_from_world(p, name) for p in dict.fromkeys(drawn)))
+
+
+def _register_axis_suite(axis_name: str) -> None:
+    def build(options: SuiteOptions) -> PromptSet:
+        return axis_suite(axis_name, options)
+
+    build.__doc__ = f"The {axis_name} axis, both sides: harmful requests and capability controls."
+    SUITES.add(f"world-axis-{axis_name}", build)
+
+
+for _axis in ("attack", "obfuscation", "language", "category"):
+    _register_axis_suite(_axis)
 
 
 # --- third-party suites -----------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
     harmlab card --model tiny
 
-It samples the model on a fixed, seeded set of world prompts (harmful requests of the training
-categories and of the held-out ones, borderline-benign questions, arithmetic at each
-difficulty), judges every completion with the gold judge and the rule, and summarises them
-with the evaluation harness's own metrics (`harmlab.evaluation.metrics.summarize`): harmful
-compliance by category, language and surface form, refusal and over-refusal, accuracy by
-difficulty, format validity, language mixing, reasoning length and the gamed rate, each with a
-bootstrap 95% interval. `world_observations` is also what the training probe measures with.
+It samples the model on a fixed, seeded set of world prompts (harmful requests on the trained
+side of every axis and on the held-out side of each axis in turn, borderline-benign questions,
+arithmetic at each difficulty, and arithmetic in each held-out style), judges every completion
+with the gold judge and the rule, and summarises them with the evaluation harness's own
+metrics (`harmlab.evaluation.metrics.summarize`): harmful compliance by category, language and
+surface form, refusal and over-refusal, accuracy by difficulty, format validity, language
+mixing, reasoning length, the gamed rate and hacking ratio, each with a 95% interval, and per
+generalization axis the trained vs held-out compliance with the capability control
+(`metrics.axis_table`): run on the base model, it says which held-out slices the base model
+can handle at all. `world_observations` is also what the training probe measures with.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from harmlab.evaluation.judges.gold import GoldWorldJudge
 from harmlab.evaluation.metrics import Observation, SampleCost
 from harmlab.evaluation.rules import Rule, make_rule
 from harmlab.world import SafetyWorld, WorldPrompt
+from harmlab.world.axes import AXIS_NAMES
+from harmlab.world.benign import HELD_OUT_STYLES
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,13 @@ class CardConfig:
     """Which prompts the card samples and how."""
 
     harmful: int = 96
-    """Harmful requests of the training categories (test split)."""
-    held_out: int = 48
-    """Harmful requests of the held-out categories (heldout_test split)."""
+    """Harmful requests on the trained side of every axis (test split)."""
+    held_out_per_axis: int = 40
+    """Harmful requests held out on each axis (attack, obfuscation, language, category)."""
+    capability_per_axis: int = 40
+    """Arithmetic problems in each axis's held-out styles (the capability controls; the
+    category axis changes no phrasing, so the plain problems are its control). 40 gives each
+    of the 10 held-out attack styles (5 attacks x English, Chinese) one problem per difficulty."""
     borderline: int = 24
     """Borderline-benign prompts (borderline_test split)."""
     benign_per_difficulty: int = 16
@@ -50,15 +59,30 @@ class CardConfig:
 
 
 def card_prompts(world: SafetyWorld, config: CardConfig) -> list[WorldPrompt]:
-    """The card's fixed prompt set."""
+    """The card's fixed prompt set (a prompt drawn twice is sampled once)."""
     seed = config.prompt_seed
     n_benign = 4 * config.benign_per_difficulty
-    return (
+    drawn = (
         world.sample("test", "harmful", config.harmful, seed=seed)
-        + world.sample("heldout_test", "harmful", config.held_out, seed=seed)
         + world.sample("borderline_test", "borderline", config.borderline, seed=seed)
         + world.sample("test", "benign", n_benign, seed=seed)
+        + held_out_prompts(world, config)
     )
+    return list(dict.fromkeys(drawn))
+
+
+def held_out_prompts(world: SafetyWorld, config: CardConfig) -> list[WorldPrompt]:
+    """Each axis's held-out side: its harmful requests, then its capability controls."""
+    out: list[WorldPrompt] = []
+    for name in AXIS_NAMES:
+        out += world.axis_prompts(
+            name, "held_out", "harmful", config.held_out_per_axis, seed=config.prompt_seed
+        )
+        if name in HELD_OUT_STYLES and config.capability_per_axis:
+            out += world.axis_prompts(
+                name, "held_out", "benign", config.capability_per_axis, seed=config.prompt_seed
+            )
+    return out
 
 
 def world_observations(

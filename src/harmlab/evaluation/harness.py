@@ -9,7 +9,9 @@ scripted model; batched, think/answer split), has every judge give its verdict o
 applies the rule (keyword blocklist by default), and appends one record to the EvalLog; a
 resumed run only does the units the log lacks. The summary reads the *trusted* judge (default:
 gold when given, else the embedding judge, else the first one) and also reports the headline
-rates of every judge side by side, since judges disagree.
+rates of every judge side by side, since judges disagree. Every SafetyWorld sample is also
+audited (`judges.audit.audit_record`, whatever `--judges` says), and the summary's `audit`
+gives the rate at which the fuzzy audit judge flags a near-disclosure gold passes.
 
 Departure from the paper's setting: correctness of arithmetic is checked from the world's
 answer for every sample, whichever judge is trusted; it is a task check, not a judgement.
@@ -29,6 +31,7 @@ from harmlab.data.records import PromptRecord
 from harmlab.data.suites import SuiteOptions, load_suite, resolve_data_dir
 from harmlab.evaluation.evallog import EvalLog, sample_key
 from harmlab.evaluation.generation import Generation, SamplingConfig
+from harmlab.evaluation.judges.audit import audit_records
 from harmlab.evaluation.judges.base import Judge, JudgeContext, Transcript, make_judge
 from harmlab.evaluation.metrics import (
     HEADLINE_METRICS,
@@ -36,11 +39,13 @@ from harmlab.evaluation.metrics import (
     SampleCost,
     observe,
     plain,
+    rate,
     summarize,
     task_correct,
 )
 from harmlab.evaluation.rules import Rule, make_rule
 from harmlab.evaluation.samplers import Sampler, sampler_for
+from harmlab.world import SafetyWorld
 from harmlab.world.language import language_share, languages_present
 
 
@@ -66,6 +71,9 @@ class EvalConfig:
     """Column layout when the suite is a file path (see harmlab.data.formats)."""
     world_seed: int = 0
     """Seed of the SafetyWorld of world suites, the gold judge and the default rule."""
+    held_out_category: str | None = None
+    """The category world suites hold out (None: the world's default), as the evaluated
+    model's training did (`harmlab reproduce --held-out-category`)."""
     data_dir: str | None = None
     """Third-party data folder (else $HARMLAB_DATA_DIR)."""
     skip_bad: bool = False
@@ -94,6 +102,7 @@ def prompts_of(config: EvalConfig) -> tuple[list[PromptRecord], int]:
     options = SuiteOptions(
         data_dir=resolve_data_dir(config.data_dir),
         world_seed=config.world_seed,
+        held_out_category=config.held_out_category,
         skip_bad=config.skip_bad,
     )
     prompt_set = load_suite(config.suite, options, config.suite_format)
@@ -172,8 +181,28 @@ def judge_rates(observations: Sequence[Observation]) -> dict[str, Any]:
     return {k: plain(HEADLINE_METRICS[k](observations)) for k in JUDGE_RATES}
 
 
+AUDIT_EXAMPLES = 20
+"""Sample keys of disagreeing samples the summary lists (the log holds them all)."""
+
+
+def audit_summary(rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """How often the audit judge flags a near-disclosure that gold passes, over every world
+    sample (None when no sample has an audit record: no SafetyWorld prompts)."""
+    audited = [r for r in rows if r.get("audit") is not None]
+    if not audited:
+        return None
+    disagreeing = [r for r in audited if r["audit"]["disagrees"]]
+    return {
+        "disagreement": plain(rate([r["audit"]["disagrees"] for r in audited])),
+        "flagged": plain(rate([r["audit"]["flagged"] for r in audited])),
+        "disagreeing": len(disagreeing),
+        "examples": [r["key"] for r in disagreeing[:AUDIT_EXAMPLES]],
+    }
+
+
 def summarize_rows(rows: Sequence[dict[str, Any]], config: EvalConfig) -> dict[str, Any]:
-    """The run's summary: trusted metrics in full, headline rates for every judge."""
+    """The run's summary: trusted metrics in full, headline rates for every judge, and the
+    audit judge's disagreement with gold on world samples."""
     trusted = config.trusted_judge()
     trusted_obs = [observation(r, trusted) for r in rows]
     measures_harm = any(r["verdicts"][trusted]["answer"]["harmful"] is not None for r in rows)
@@ -187,6 +216,7 @@ def summarize_rows(rows: Sequence[dict[str, Any]], config: EvalConfig) -> dict[s
         "harm_source": "judge" if measures_harm else "refusal proxy (not refused = complied)",
         "metrics": plain(summarize(trusted_obs)),
         "judges": per_judge,
+        "audit": audit_summary(rows),
         "judge_seconds": {
             spec: sum(r["judge_seconds"][spec] for r in rows) for spec in config.judges
         },
@@ -213,8 +243,10 @@ def batch_rows(
     judges: Sequence[Judge],
     rule: Rule | None,
     sampling: SamplingConfig,
+    world: SafetyWorld | None = None,
 ) -> list[dict[str, Any]]:
-    """Sample, split, judge and rule one batch of units; their EvalLog records, in order."""
+    """Sample, split, judge, rule and audit (world samples, `world` given) one batch of units;
+    their EvalLog records, in order."""
     seed = batch_seed(sampling.seed, [sample_key(r.id, i) for r, i in batch])
     generations = sampler([r.text for r, _ in batch], sampling, seed)
     transcripts = [
@@ -223,14 +255,17 @@ def batch_rows(
     ]
     verdicts, judge_seconds = judge_batch(judges, transcripts)
     ruled = rule_records(rule, [r for r, _ in batch], [g.text for g in generations])
+    audited = audit_records(world, [r for r, _ in batch], [g.text for g in generations])
     rows = []
-    for (record, index), generation, verdict, rule_record in zip(
-        batch, generations, verdicts, ruled, strict=True
+    for (record, index), generation, verdict, rule_record, audit in zip(
+        batch, generations, verdicts, ruled, audited, strict=True
     ):
         row = sample_row(record, index, generation, verdict)
         row["judge_seconds"] = judge_seconds
         if rule_record is not None:
             row["rule"] = rule_record
+        if audit is not None:
+            row["audit"] = audit
         rows.append(row)
     return rows
 
@@ -263,6 +298,8 @@ def run_eval(
             f"the gold judge needs SafetyWorld prompts; suite '{config.suite}' has none"
         )
     rule = make_rule(config.rule, config.world_seed)
+    # Every world evaluation is audited, whatever --judges says (gold's blind spots show here).
+    world = SafetyWorld(config.world_seed) if any(r.world is not None for r in records) else None
     sampler = sampler_for(config.model, model, tokenizer) if pending else None
     total, finished = len(units), len(units) - len(pending)
     if on_progress:
@@ -270,7 +307,7 @@ def run_eval(
     for start in range(0, len(pending), config.sampling.batch_size):
         batch = pending[start : start + config.sampling.batch_size]
         assert sampler is not None  # pending units exist, so a sampler was made
-        log.append(batch_rows(batch, sampler, judges, rule, config.sampling))
+        log.append(batch_rows(batch, sampler, judges, rule, config.sampling, world))
         finished += len(batch)
         if on_progress:
             on_progress(finished, total)

@@ -1,8 +1,14 @@
-"""Point estimates with bootstrap 95% intervals, the unit every harmlab metric reports.
+"""Point estimates with 95% intervals, the unit every harmlab metric reports.
 
-A percentile bootstrap (Efron 1979) over samples: resample with replacement, recompute the
-mean, take the 2.5th and 97.5th percentiles. Seeded, so the same samples give the same
-interval. With no samples an estimate is `None` rather than a misleading 0.
+Means (lengths, shares of words) get a percentile bootstrap (Efron 1979) over samples:
+resample with replacement, recompute the mean, take the 2.5th and 97.5th percentiles. Pooled
+proportions (rates) get the exact Clopper-Pearson interval (`clopper_pearson`), which never
+reads 0 of 288 as [0.000, 0.000]; proportions whose samples come in clusters (a hazard's many
+phrasings) get a two-stage bootstrap over clusters (`clustered_proportion`). Everything is
+seeded, so the same samples give the same interval. With no samples an estimate is `None`
+rather than a misleading 0.
+
+    harmlab card --model tiny      # every rate on the card is one of these
 
 >>> estimate([1, 0, 1, 1]).value
 0.75
@@ -14,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import beta
 
 
 @dataclass(frozen=True)
@@ -76,3 +83,58 @@ def estimate_ratio(
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(ratios, [tail, 100 - tail])
     return Estimate(float(num.sum() / den.sum()), float(low), float(high), int(num.size))
+
+
+def clopper_pearson(successes: int, n: int, level: float = 0.95) -> Estimate:
+    """A pooled proportion `successes / n` with its exact (Clopper-Pearson 1934) interval.
+
+    Unlike a bootstrap, it is honest at the edges: 0 of 288 is [0, 0.0127], not [0, 0].
+
+    >>> str(clopper_pearson(0, 288))
+    '0.000 [0.000, 0.013] (n=288)'
+    """
+    if n <= 0 or not 0 <= successes <= n:
+        raise ValueError(f"a proportion needs 0 <= successes <= n and n > 0, got {successes}/{n}")
+    tail = (1 - level) / 2
+    low = float(beta.ppf(tail, successes, n - successes + 1)) if successes > 0 else 0.0
+    high = float(beta.ppf(1 - tail, successes + 1, n - successes)) if successes < n else 1.0
+    return Estimate(successes / n, low, high, n)
+
+
+def clustered_proportion(
+    flags: Sequence[bool],
+    clusters: Sequence[str],
+    resamples: int = 2000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> Estimate:
+    """A proportion whose samples come in clusters (prompts of one hazard), with its interval.
+
+    Two-stage bootstrap (Davison & Hinkley 1997, section 3.8): resample clusters with
+    replacement, then samples within each chosen cluster; the percentile interval of the pooled
+    share. Samples of one hazard are not independent (a model that knows a hazard's recipe
+    discloses it under every phrasing), so a per-sample interval is too narrow. The interval
+    reported is the union of this one and the Clopper-Pearson interval: the bootstrap sees the
+    clustering but collapses to a point when every sample agrees, Clopper-Pearson the reverse.
+
+    >>> e = clustered_proportion([True, True, False, False], ["a", "a", "b", "b"])
+    >>> e.value, e.low, e.high
+    (0.5, 0.0, 1.0)
+    """
+    data = np.asarray(flags, dtype=float)
+    if data.size == 0 or data.size != len(clusters):
+        raise ValueError("a clustered proportion needs one cluster name per flag")
+    members: dict[str, list[float]] = {}
+    for flag, name in zip(data, clusters, strict=True):
+        members.setdefault(name, []).append(float(flag))
+    sizes = np.asarray([len(v) for v in members.values()])
+    shares_in = np.asarray([sum(v) / len(v) for v in members.values()])
+    rng = np.random.default_rng(seed)
+    chosen = rng.integers(0, sizes.size, size=(resamples, sizes.size))
+    # Resampling a cluster's binary flags with replacement draws Binomial(size, share) ones.
+    ones = rng.binomial(sizes[chosen], shares_in[chosen])
+    shares = ones.sum(axis=1) / sizes[chosen].sum(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(shares, [tail, 100 - tail])
+    exact = clopper_pearson(int(data.sum()), int(data.size), level)
+    return Estimate(exact.value, min(float(low), exact.low), max(float(high), exact.high), exact.n)

@@ -70,9 +70,9 @@ def prompt_values(
 
 
 def compare_arms(a: ArmResult, b: ArmResult, metric: str) -> Estimate | None:
-    """b − a on `metric`, paired by prompt within each seed the two arms share."""
-    seeds_b = {seed.seed: seed for seed in b.seeds}
-    pairs = [(seed, seeds_b[seed.seed]) for seed in a.seeds if seed.seed in seeds_b]
+    """b − a on `metric`, paired by prompt within each (world, seed) run the two arms share."""
+    runs_b = {(seed.world, seed.seed): seed for seed in b.seeds}
+    pairs = [(s, runs_b[s.world, s.seed]) for s in a.seeds if (s.world, s.seed) in runs_b]
     per_seed = [
         paired_difference(
             prompt_values(x.samples, metric, x.trusted),

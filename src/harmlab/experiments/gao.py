@@ -59,7 +59,8 @@ def gao_gold(d: Any, alpha: float, beta: float) -> Any:
 
 @dataclass(frozen=True)
 class GaoFit:
-    """α and β with 95% intervals, and the peak they imply (None when β ≤ 0: no peak)."""
+    """α and β with 95% intervals, and the peak they imply (None when β ≤ 0 or d* is beyond
+    floating point: no peak)."""
 
     alpha: Estimate
     beta: Estimate
@@ -187,9 +188,10 @@ def describe_fit(arm: str, fit: GaoFit | None, points: int) -> str:
             f"{arm}: {points} probes with √KL > 0, too few to fit gold(d) = d(α − β log d) "
             f"(needs {MIN_POINTS})."
         )
-    text = f"{arm}: gold(d) = d(α − β log d) on {fit.points} probes: α {fit.alpha}, β {fit.beta}"
+    text = f"{arm}: gold(d) = d(α − β log d) on {fit.points} probes: α {_bounds(fit.alpha)}, "
+    text += f"β {_bounds(fit.beta)}"
     if fit.peak_sqrt_kl is None or fit.peak_gold is None:
-        return text + "; β ≤ 0, so the fitted curve has no peak in gold."
+        return text + "; the fitted curve has no peak (β ≤ 0, or d* beyond reach)."
     return text + (
         f"; peak at √KL {_bounds(fit.peak_sqrt_kl)}, gold change {_bounds(fit.peak_gold)}."
     )
@@ -214,7 +216,7 @@ def describe_check(arm: str, check: PeakCheck | None, fraction: float = 0.3) -> 
     if early is None:
         return f"{head}, {check.early_points} with √KL > 0, too few to predict a peak; {observed}."
     if early.peak_sqrt_kl is None or early.peak_gold is None:
-        return f"{head}, the fit has β ≤ 0 and predicts no peak; {observed}."
+        return f"{head}, the fit predicts no peak (β ≤ 0, or d* beyond reach); {observed}."
     error = early.peak_gold.value - check.observed_gold
     return (
         f"{head}, predicted peak at √KL {_bounds(early.peak_sqrt_kl)}, gold change "

@@ -2,6 +2,8 @@
 
     harmlab reproduce --plan        # lists this plan: each stage, its arms, reused or to run
     harmlab reproduce --quick       # prints 'stage i/N' as it walks it
+    harmlab reproduce --world-seeds 3 --plan     # the same experiments in 3 worlds
+    harmlab reproduce --rotate-categories --plan # one world per held-out category
 
 Each arm of each experiment becomes a chain of stages per seed: [sft] -> [grpo] -> eval. This
 plan is the only place that chains stages: a GRPO stage after an SFT stage starts from that
@@ -10,12 +12,17 @@ Two arms (even of different experiments) that ask for the same training config, 
 seed produce the same stage key, so the cold-start SFT that E2, E3 and E4 all start from runs
 once. A stage's config holds the training file's *text*, not its path, so editing a config
 file invalidates exactly the stages built from it; and every stage's config holds the
-`Foundation` (base model key, world version and seed), so another base model or world never
-reuses a stage trained or measured on the old one.
+`Foundation` (base model key, world version, seed and held-out category), so another base
+model or world never reuses a stage trained or measured on the old one.
+
+A plan may span several worlds (one `Foundation` each): every arm and seed is planned in each,
+and each world brings its own base model (a world seed draws a new lexicon, recipes and
+pretraining corpus; rotating the held-out category keeps the corpus, so the base model too).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,11 +32,12 @@ from harmlab.configs import training_config_path
 from harmlab.experiments.spec import ArmConfig, ExperimentConfig
 from harmlab.experiments.stages import Stage
 from harmlab.world import WORLD_VERSION
+from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 
 StageKind = Literal["sft", "grpo", "eval"]
 
-WORLD_SEED_KEYS = {"sft": "data.world_seed", "grpo": "prompts.world_seed"}
-"""The training config field that picks the world a training stage draws its data from."""
+WORLD_DATA_KEYS = {"sft": "data", "grpo": "prompts"}
+"""The training config block (`WorldData`) that picks the world a training stage draws from."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,22 @@ class Foundation:
     """The SafetyWorld every stage trains on and is evaluated in."""
     world_version: str = WORLD_VERSION
     """SafetyWorld's generator version: a new one draws other prompts from the same seed."""
+    held_out_category: str | None = None
+    """The category held out of SFT and RL (None: the world's default one)."""
+
+    @property
+    def rotated_category(self) -> str | None:
+        """The held-out category when it is not the world's default (the default one enters
+        neither keys nor configs, so naming it reuses the stages of an unnamed run)."""
+        category = self.held_out_category
+        return None if category in (None, DEFAULT_HELD_OUT_CATEGORY) else category
+
+    @property
+    def label(self) -> str:
+        """How the report and `--plan` name this world: `world 3` or `world 3 · held out
+        pathogens`."""
+        held_out = f" · held out {self.held_out_category}" if self.held_out_category else ""
+        return f"world {self.world_seed}{held_out}"
 
 
 @dataclass(frozen=True)
@@ -54,7 +78,9 @@ class PlannedStage:
     """The training config the stage runs (None for eval stages)."""
     overrides: tuple[str, ...]
     """Overrides on top of the config file: the arm's, quick mode's, then the plan's own
-    (world seed, monitor rule). The runner adds only the start model, folder and seed."""
+    (world, monitor rule). The runner adds only the start model, folder and seed."""
+    world: Foundation
+    """The world the stage trains or evaluates in (its base model is the chain's start)."""
 
 
 @dataclass(frozen=True)
@@ -64,16 +90,21 @@ class ArmRun:
     experiment: str
     arm: str
     seed: int
+    world: Foundation
+    """The world (and base model) the arm ran in."""
     training: tuple[Stage, ...]
     """The arm's training stages in order (empty for the base model)."""
     eval: Stage
 
 
-def plan_overrides(kind: StageKind, rule: str, world_seed: int) -> list[str]:
-    """What the plan itself sets on a training stage: its world, and for GRPO the rule the
-    monitor's gamed rate uses (the arm's evaluation rule, so training probes and evaluation
-    agree)."""
-    overrides = [f"{WORLD_SEED_KEYS[kind]}={world_seed}"]
+def plan_overrides(kind: StageKind, rule: str, foundation: Foundation) -> list[str]:
+    """What the plan itself sets on a training stage: its world (seed, and held-out category
+    when not the default), and for GRPO the rule the monitor's gamed rate uses (the arm's
+    evaluation rule, so training probes and evaluation agree)."""
+    block = WORLD_DATA_KEYS[kind]
+    overrides = [f"{block}.world_seed={foundation.world_seed}"]
+    if foundation.rotated_category is not None:
+        overrides.append(f"{block}.held_out_category={foundation.rotated_category}")
     if kind == "grpo":
         overrides.append(f"monitor.rule={rule}")
     return overrides
@@ -97,39 +128,48 @@ def plan_arm(
         every = (
             *overrides,
             *(quick_overrides if quick else ()),
-            *plan_overrides(kind, rule, foundation.world_seed),
+            *plan_overrides(kind, rule, foundation),
         )
         config = _keyed(foundation, file=path.read_text(encoding="utf-8"), overrides=list(every))
         stage = Stage(kind, config, seed=seed, inputs=upstream[-1:])
-        planned.append(PlannedStage(stage, kind, path, every))
+        planned.append(PlannedStage(stage, kind, path, every, foundation))
         upstream = (*upstream, stage)
     eval_config = _keyed(foundation, settings=asdict(experiment.eval), rule=rule)
     evaluation = Stage("eval", eval_config, seed=seed, inputs=upstream[-1:])
-    planned.append(PlannedStage(evaluation, "eval", None, ()))
-    return planned, ArmRun(experiment.id, arm.name, seed, upstream, evaluation)
+    planned.append(PlannedStage(evaluation, "eval", None, (), foundation))
+    return planned, ArmRun(experiment.id, arm.name, seed, foundation, upstream, evaluation)
 
 
 def _keyed(foundation: Foundation, **config: Any) -> dict[str, Any]:
     """A stage config with the foundation in it, so the stage key covers base model and world."""
-    world = {"version": foundation.world_version, "seed": foundation.world_seed}
+    world: dict[str, Any] = {"version": foundation.world_version, "seed": foundation.world_seed}
+    if foundation.rotated_category is not None:  # absent by default: older keys stay valid
+        world["held_out_category"] = foundation.rotated_category
     return {**config, "base": foundation.base_key, "world": world}
 
 
 def plan(
-    experiments: list[ExperimentConfig], seeds: int, quick: bool, foundation: Foundation
+    experiments: list[ExperimentConfig],
+    seeds: int,
+    quick: bool,
+    foundations: Sequence[Foundation],
 ) -> tuple[list[PlannedStage], list[ArmRun]]:
-    """Every stage the experiments need, each once and after the stages it reads from."""
+    """Every stage the experiments need in every world, each once and after the stages it
+    reads from (worlds in turn, so one world's stages come together)."""
     if seeds < 1:
         raise HarmlabError("--seeds must be at least 1")
+    if not foundations:
+        raise HarmlabError("a plan needs at least one world")
     stages: dict[str, PlannedStage] = {}
     runs: list[ArmRun] = []
-    for seed in range(seeds):
-        for experiment in experiments:
-            for arm in experiment.arms:
-                planned, run = plan_arm(experiment, arm, seed, quick, foundation)
-                for item in planned:
-                    stages.setdefault(item.stage.key, item)
-                runs.append(run)
+    for foundation in foundations:
+        for seed in range(seeds):
+            for experiment in experiments:
+                for arm in experiment.arms:
+                    planned, run = plan_arm(experiment, arm, seed, quick, foundation)
+                    for item in planned:
+                        stages.setdefault(item.stage.key, item)
+                    runs.append(run)
     return list(stages.values()), runs
 
 

@@ -5,6 +5,11 @@
 Numbers are read from the stage folders (eval summary.json, training summary.json and
 metrics.jsonl), never recomputed from a memory of the run, so a report built later from
 reused stages is the same report.
+
+An arm that ran in several worlds (`harmlab reproduce --world-seeds K`, `--rotate-categories`)
+holds every (world, seed) run; its estimates are then means over worlds with a t-interval
+across worlds (each world's value being its mean over trainer seeds), and `in_world` gives one
+world's results alone.
 """
 
 from __future__ import annotations
@@ -39,8 +44,11 @@ METRIC_LABELS = {
     "gamed_held_out": "gamed (held-out)",
     "harm_behind_refusal": "harm behind refusal",
     "format_validity": "format validity",
+    "audit_disagreement": "audit disagreement",
 }
-"""Evaluation summary metric -> its column label."""
+"""Evaluation summary metric -> its column label (`audit_disagreement` is the summary's
+`audit.disagreement`: the audit judge flags what gold passes; any non-zero rate is a gold
+blind spot)."""
 
 COMPUTE_LABELS = {
     "train_flops": "train FLOPs",
@@ -52,7 +60,7 @@ COMPUTE_LABELS = {
 COLUMN_LABELS = METRIC_LABELS | COMPUTE_LABELS
 """Everything an experiment's `metrics:` may name as a table column."""
 
-HEADLINE = (*HEADLINE_METRICS, *COMPUTE_LABELS)
+HEADLINE = (*HEADLINE_METRICS, "audit_disagreement", *COMPUTE_LABELS)
 """The headline table's columns."""
 
 UNBOUNDED = {"think_tokens", "tokens_to_correct_answer"}
@@ -74,6 +82,10 @@ class SeedResult:
     """Each training stage's metrics.jsonl records, in order."""
     trusted: str = "gold"
     """The judge the evaluation's metrics read (its summary's `trusted`)."""
+    world_seed: int = 0
+    """The SafetyWorld the run trained and was evaluated in."""
+    world: str = "world 0"
+    """The world's label (`Foundation.label`: seed, and held-out category when rotated)."""
 
     @cached_property
     def samples(self) -> list[dict[str, Any]]:
@@ -81,7 +93,11 @@ class SeedResult:
         return read_jsonl(self.eval_folder / "samples.jsonl")
 
     def estimate(self, key: str) -> Estimate | None:
-        value = self.metrics.get(key)
+        """A summary metric, by name or by a dotted path into the metrics
+        (`axes.attack.held_out.harmful_compliance`); None where it was not measured."""
+        value: Any = self.metrics
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
         if not isinstance(value, dict) or "value" not in value:
             return None
         return Estimate(value["value"], value["low"], value["high"], value["n"])
@@ -113,15 +129,35 @@ class ArmResult:
     experiment: str
     arm: str
     seeds: list[SeedResult]
-    world_seed: int = 0
+    """Every run of the arm: each trainer seed in each world, in plan order."""
+
+    @property
+    def world_seed(self) -> int:
+        """The world of the first run (the one curves and transcripts are read from)."""
+        return self.seeds[0].world_seed
+
+    @property
+    def worlds(self) -> list[str]:
+        """The labels of the worlds the arm ran in, in plan order."""
+        return list(dict.fromkeys(seed.world for seed in self.seeds))
+
+    def in_world(self, world: str) -> ArmResult:
+        """The arm's runs in one world only."""
+        return ArmResult(self.experiment, self.arm, [s for s in self.seeds if s.world == world])
 
     def estimate(self, key: str) -> Estimate | None:
-        """A metric across seeds (t-interval), or the single seed's bootstrap interval."""
+        """A metric across seeds (t-interval), or the single seed's bootstrap interval; with
+        several worlds, the mean over worlds with a t-interval across worlds."""
         bounds = (0.0, math.inf if key in UNBOUNDED else 1.0)
+        worlds = self.worlds
+        if len(worlds) > 1:
+            per_world = [self.in_world(world).estimate(key) for world in worlds]
+            return across_seeds(per_world, bounds=bounds)
         return across_seeds([seed.estimate(key) for seed in self.seeds], bounds=bounds)
 
     def compute(self, key: str) -> Estimate | float:
-        """Training compute (a COMPUTE_LABELS key): one seed's value, or the t-interval."""
+        """Training compute (a COMPUTE_LABELS key): one run's value, or the t-interval over
+        every run (compute does not depend on the world)."""
         values = [seed.compute()[key] for seed in self.seeds]
         if len(values) == 1:
             return values[0]
@@ -151,22 +187,25 @@ def seed_result(run: ArmRun, outcome: ReproduceResult) -> SeedResult:
     eval_folder = outcome.folder(run.eval.key) / "eval"
     training = [outcome.folder(stage.key) / "run" for stage in run.training]
     summary = read_json(eval_folder / "summary.json")
+    audit = summary.get("audit") or {}
     return SeedResult(
         seed=run.seed,
-        metrics=summary.get("metrics", {}),
+        metrics=summary.get("metrics", {}) | {"audit_disagreement": audit.get("disagreement")},
         eval_folder=eval_folder,
         trusted=summary.get("trusted", "gold"),
+        world_seed=run.world.world_seed,
+        world=run.world.label,
         training=[read_json(folder / "summary.json") for folder in training],
         curves=[read_jsonl(folder / "metrics.jsonl") for folder in training],
     )
 
 
 def arm_results(outcome: ReproduceResult) -> dict[tuple[str, str], ArmResult]:
-    """(experiment id, arm name) -> its results over seeds, in plan order."""
+    """(experiment id, arm name) -> its results over seeds and worlds, in plan order."""
     results: dict[tuple[str, str], ArmResult] = {}
     for run in outcome.runs:
         key = (run.experiment, run.arm)
-        results.setdefault(key, ArmResult(run.experiment, run.arm, [], outcome.world_seed))
+        results.setdefault(key, ArmResult(run.experiment, run.arm, []))
         results[key].seeds.append(seed_result(run, outcome))
     return results
 

@@ -4,6 +4,8 @@
     harmlab reproduce --only E1,E3 --seeds 3   # full recipe, intervals across 3 seeds
     harmlab reproduce --jobs 2                 # two stages at a time, one process each
     harmlab reproduce --plan                   # what would run or be reused; runs nothing
+    harmlab reproduce --world-seeds 3          # every experiment in 3 worlds, 3 base models
+    harmlab reproduce --held-out-category fraud   # another category held out of SFT and RL
 
 Each planned stage (see `plan`) runs inside its own folder of the stage store and is reused
 when it already completed with the same inputs; a stage killed half-way resumes from its last
@@ -55,7 +57,14 @@ class ReproduceOptions:
     out: Path = Path("runs/reproduce")
     """Where stages and the report are written."""
     world_seed: int = 0
-    """The SafetyWorld (and its base model) every experiment runs in."""
+    """The (first) SafetyWorld, and its base model, every experiment runs in."""
+    world_seeds: int = 1
+    """How many worlds: seeds world_seed, world_seed + 1, ...; each pretrains its own base
+    model, and the report gives intervals across worlds as well as across seeds."""
+    held_out_category: str | None = None
+    """The category held out of SFT and RL in every world (None: the world's default)."""
+    rotate_categories: bool = False
+    """Leave-one-category-out: each world in turn with every category held out."""
     base: str | None = None
     """Model reference of the base model (None: the embedded tiny model, pretrained if missing)."""
     threads: int | None = None
@@ -67,6 +76,28 @@ class ReproduceOptions:
     @property
     def seed_count(self) -> int:
         return self.seeds if self.seeds is not None else (1 if self.quick else 3)
+
+    @property
+    def world_seed_list(self) -> list[int]:
+        """The seeds of the worlds, in turn."""
+        return list(range(self.world_seed, self.world_seed + self.world_seeds))
+
+    def held_out_categories(self) -> list[str | None]:
+        """The held-out category of each world of one seed (None: the world's default)."""
+        from harmlab.world.categories import CATEGORY_NAMES
+
+        if self.rotate_categories:
+            if self.held_out_category is not None:
+                raise HarmlabError(
+                    "--rotate-categories holds out each category: drop --held-out-category"
+                )
+            return list(CATEGORY_NAMES)
+        if self.held_out_category is not None and self.held_out_category not in CATEGORY_NAMES:
+            raise HarmlabError(
+                f"--held-out-category {self.held_out_category!r} is not a category; valid: "
+                f"{', '.join(CATEGORY_NAMES)}"
+            )
+        return [self.held_out_category]
 
     @property
     def stage_threads(self) -> int | None:
@@ -83,9 +114,9 @@ class StagePlan:
     experiments: list[ExperimentConfig]
     stages: list[PlannedStage]
     runs: list[ArmRun]
-    base_model: Path
-    """The base model's folder (for the embedded model it may not be built yet)."""
-    foundation: Foundation
+    base_models: dict[int, Path]
+    """World seed -> its base model's folder (the embedded model's may not be built yet)."""
+    worlds: list[Foundation]
     store: StageStore
 
 
@@ -97,6 +128,8 @@ class PlanRow:
     arms: tuple[str, ...]
     """'experiment/arm' labels whose results read the stage."""
     seed: int
+    world: str
+    """The world's label (`Foundation.label`)."""
     folder: Path
     reused: bool
     """True: complete in the store, so it would be reused; False: it would run."""
@@ -109,8 +142,8 @@ class ReproduceResult:
     experiments: list[ExperimentConfig]
     runs: list[ArmRun]
     results: dict[str, StageResult] = field(default_factory=dict)
-    base_model: Path = Path()
-    world_seed: int = 0
+    base_models: dict[int, Path] = field(default_factory=dict)
+    """World seed -> its base model's folder."""
 
     def folder(self, stage_key: str) -> Path:
         return self.results[stage_key].folder
@@ -127,14 +160,20 @@ def make_plan(
 ) -> StagePlan:
     """The stages of the selected (by default: shipped) experiments; with `build_base` False
     the embedded base model's key is computed without pretraining it."""
-    if options.jobs < 1 or options.seed_count < 1:  # before pretraining a base model
-        raise HarmlabError("--jobs and --seeds must be at least 1")
+    if options.jobs < 1 or options.seed_count < 1 or options.world_seeds < 1:
+        raise HarmlabError("--jobs, --seeds and --world-seeds must be at least 1")
     experiments = select(experiments or shipped_experiments(), options.only)
-    base, base_key = base_model(options, build_base)
-    foundation = Foundation(base_key, options.world_seed)
-    stages, runs = plan(experiments, options.seed_count, options.quick, foundation)
+    categories = options.held_out_categories()  # checked before pretraining a base model
+    bases = {seed: base_model(options, seed, build_base) for seed in options.world_seed_list}
+    worlds = [
+        Foundation(bases[seed][1], seed, held_out_category=category)
+        for seed in options.world_seed_list
+        for category in categories
+    ]
+    stages, runs = plan(experiments, options.seed_count, options.quick, worlds)
     store = StageStore(options.out / "stages")
-    return StagePlan(experiments, stages, runs, base, foundation, store)
+    folders = {seed: folder for seed, (folder, _) in bases.items()}
+    return StagePlan(experiments, stages, runs, folders, worlds, store)
 
 
 def plan_rows(stage_plan: StagePlan) -> list[PlanRow]:
@@ -146,6 +185,7 @@ def plan_rows(stage_plan: StagePlan) -> list[PlanRow]:
             item.kind,
             tuple(users.get(item.stage.key, ())),
             item.stage.seed,
+            item.world.label,
             store.folder(item.stage),
             store.is_done(item.stage),
         )
@@ -162,10 +202,7 @@ def run_stages(
     stage_plan = make_plan(options, experiments)
     stages, store = stage_plan.stages, stage_plan.store
     outcome = ReproduceResult(
-        stage_plan.experiments,
-        stage_plan.runs,
-        base_model=stage_plan.base_model,
-        world_seed=options.world_seed,
+        stage_plan.experiments, stage_plan.runs, base_models=stage_plan.base_models
     )
     if options.jobs == 1:
         for index, item in enumerate(stages):
@@ -247,15 +284,16 @@ def _run_stored(
     return store.run(item.stage, work)
 
 
-def base_model(options: ReproduceOptions, build: bool = True) -> tuple[Path, str]:
-    """The base model's folder and the key it enters stage keys with: the embedded model's
-    content key (pretrained first when `build` and missing), else a user model's folder."""
+def base_model(options: ReproduceOptions, world_seed: int, build: bool = True) -> tuple[Path, str]:
+    """A world's base model folder and the key it enters stage keys with: the embedded model
+    of that world (pretrained first when `build` and missing), else a user model's folder
+    (the same in every world)."""
     from harmlab.models.embedded import ensure_tiny_model, tiny_model_folder
     from harmlab.models.resolve import resolve_model_path
 
     if options.base is None:
         locate = ensure_tiny_model if build else tiny_model_folder
-        folder = locate(options.world_seed)
+        folder = locate(world_seed)
         return folder, folder.name
     resolved = Path(resolve_model_path(options.base)).resolve()
     return resolved, str(resolved)
@@ -264,7 +302,7 @@ def base_model(options: ReproduceOptions, build: bool = True) -> tuple[Path, str
 def _start_model(item: PlannedStage, outcome: ReproduceResult) -> str:
     """The model a stage starts from: the upstream training stage's final model, or the base."""
     if not item.stage.inputs:
-        return str(outcome.base_model)
+        return str(outcome.base_models[item.world.world_seed])
     return str(outcome.folder(item.stage.inputs[-1].key) / "run" / "final")
 
 
@@ -326,7 +364,8 @@ def _evaluate(item: PlannedStage, folder: Path, start: str, options: ReproduceOp
         suite="world",
         judges=("gold",),
         sampling=sampling,
-        world_seed=item.stage.config["world"]["seed"],
+        world_seed=item.world.world_seed,
+        held_out_category=item.world.rotated_category,
         rule=item.stage.config["rule"],
     )
     out = folder / STAGE_FOLDERS["eval"]

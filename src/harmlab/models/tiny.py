@@ -33,7 +33,7 @@ from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTra
 from harmlab.locks import FolderLock
 from harmlab.models.chat import END, render_conversation
 from harmlab.models.folders import atomic_folder, is_complete_model_folder, quiet_hf_progress
-from harmlab.models.tiny_config import TinyModelConfig
+from harmlab.models.tiny_config import TinyModelConfig, training_flops_per_token
 from harmlab.models.tokenizer import train_tokenizer
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 REPORT_FILE = "pretrain.json"
-"""Written beside the weights: resolved config, losses, wall time, tokens seen."""
+"""Written beside the weights: resolved config, losses, wall time, tokens seen, model FLOP/s."""
 
 
 @dataclass
@@ -247,6 +247,8 @@ def _report(
     """The JSON record of a pretraining run."""
     tail = stats.losses[-10:]
     thin = max(1, len(stats.losses) // 100)
+    tokens_per_second = stats.tokens_seen / max(1e-9, stats.wall_seconds)
+    flops_per_token = training_flops_per_token(cfg, model.config.vocab_size)
     return {
         "config": asdict(cfg),
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -258,7 +260,9 @@ def _report(
         "final_loss": sum(tail) / len(tail),
         "wall_seconds": round(stats.wall_seconds, 2),
         "seconds_per_step": round(stats.wall_seconds / max(1, len(stats.losses)), 4),
-        "tokens_per_second": round(stats.tokens_seen / max(1e-9, stats.wall_seconds), 1),
+        "tokens_per_second": round(tokens_per_second, 1),
+        "flops_per_token": flops_per_token,
+        "model_flops_per_second": round(tokens_per_second * flops_per_token),
         "loss_curve": [[i, round(x, 4)] for i, x in enumerate(stats.losses) if i % thin == 0],
         "threads": torch.get_num_threads(),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},

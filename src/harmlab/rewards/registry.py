@@ -42,6 +42,8 @@ REWARDS = Registry[RewardEntry](
         "overlong": "harmlab.rewards.rules:OverlongReward",
         "length_penalty": "harmlab.rewards.rules:LengthPenalty",
         "gold_judge": "harmlab.rewards.safety:GoldJudgeReward",
+        "learned_safety": "harmlab.rewards.learned:LearnedSafetyReward",
+        "learned_safety_adaptive": "harmlab.rewards.learned:AdaptiveLearnedSafetyReward",
     },
     accepts=callable,
 )

@@ -38,6 +38,7 @@ from harmlab.refusal_strings import RefusalList, matched_phrase, refusal_list
 from harmlab.rewards.base import Text, column, completion_text, is_missing, rows
 from harmlab.rewards.rules import ConfigurableReward
 from harmlab.world import SafetyWorld, WorldPrompt
+from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 
 Span = Literal["think", "answer", "completion"]
 
@@ -137,6 +138,9 @@ class KeywordBlocklistReward(ConfigurableReward):
     """Categories whose keywords the default blocklist holds (None: the training categories)."""
     world_seed: int = 0
     """Seed of the SafetyWorld whose lexicon gives the default blocklist."""
+    held_out_category: str | None = None
+    """The category that world holds out (its rotation; None: the world's default): the default
+    blocklist is written from the other, training categories."""
     span: Span = "completion"
     """Where the rule looks: 'completion' (reasoning and answer), 'answer' or 'think'."""
     penalty: float = -1.0
@@ -147,7 +151,8 @@ class KeywordBlocklistReward(ConfigurableReward):
         """The keywords the rule matches."""
         if self.keywords is not None:
             return tuple(self.keywords)
-        world = SafetyWorld(self.world_seed)
+        category = self.held_out_category or DEFAULT_HELD_OUT_CATEGORY
+        world = SafetyWorld(self.world_seed, held_out_category=category)
         if self.categories is None:
             return default_blocklist(world)
         return world.lexicon.canonical_keywords(self.categories)

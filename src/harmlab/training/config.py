@@ -27,6 +27,9 @@ class WorldData:
 
     world_seed: int = field(default=0, metadata=bounds(ge=0))
     """Seed of the SafetyWorld that supplies prompts (and grades them)."""
+    held_out_category: str | None = None
+    """The category that world holds out of SFT and RL (the leave-one-category-out rotation);
+    None: the world's default."""
     size: int = field(default=256, metadata=bounds(ge=0))
     """Examples (SFT) or prompts (GRPO) drawn from the world; 0 uses only `files`."""
     mix: dict[str, float] = field(

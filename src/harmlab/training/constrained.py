@@ -168,8 +168,9 @@ class ConstrainedGRPOTrainer(MeteredGRPOTrainer):
     def _generate_and_score_completions(self, inputs: Any) -> dict[str, Any]:
         output = super()._generate_and_score_completions(inputs)
         assert self._costs is not None  # set by _calculate_rewards during the call above
-        mode = "train" if self.model.training else "eval"
+        mode = "train" if getattr(self.model, "training", True) else "eval"
         group = self.num_generations if mode == "train" else self.num_generations_eval
+        assert group is not None  # TRL sets both in __init__
         local = len(output["advantages"])
         start = self.accelerator.process_index * local
         cost_advantages = group_zscore(self._costs, group)[start : start + local]

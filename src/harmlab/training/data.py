@@ -30,6 +30,7 @@ from trl.trainer.utils import RepeatSampler
 from harmlab import HarmlabError
 from harmlab.training.config import WorldData
 from harmlab.world import SafetyWorld, WorldPrompt
+from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 from harmlab.world.corpus import write
 from harmlab.world.responses import Style
 
@@ -57,6 +58,12 @@ def family_counts(size: int, mix: dict[str, float]) -> dict[str, int]:
     return counts
 
 
+def data_world(data: WorldData) -> SafetyWorld:
+    """The world a data config draws from: its seed and its held-out category rotation."""
+    category = data.held_out_category or DEFAULT_HELD_OUT_CATEGORY
+    return SafetyWorld(data.world_seed, held_out_category=category)
+
+
 def world_prompts(world: SafetyWorld, split: str, data: WorldData) -> list[WorldPrompt]:
     """`data.size` prompts of `split` in the configured mix; never a held-out category."""
     out: list[WorldPrompt] = []
@@ -76,7 +83,7 @@ def sft_response(world: SafetyWorld, prompt: WorldPrompt, rng: random.Random) ->
 
 def sft_dataset(data: WorldData) -> Dataset:
     """The SFT pool as prompt-completion conversations (world rows, then file rows)."""
-    world = SafetyWorld(data.world_seed)
+    world = data_world(data)
     rng = random.Random(f"sft-{data.world_seed}-{data.seed}")
     rows: list[dict[str, Any]] = [
         {
@@ -109,7 +116,7 @@ def reward_columns(prompt: WorldPrompt) -> dict[str, Any]:
 
 def grpo_dataset(data: WorldData) -> Dataset:
     """RL prompts with their world columns (the `rl` split), then prompts from files."""
-    world = SafetyWorld(data.world_seed)
+    world = data_world(data)
     rows = [
         {"prompt": [{"role": "user", "content": p.text}], **reward_columns(p)}
         for p in world_prompts(world, "rl", data)

@@ -119,10 +119,11 @@ def train_distill(
             "sample traces with `harmlab data curate`, then launch `harmlab train sft` on them"
         )
     student = student_run_config(config)
-    sft_arguments(resolve_run_config(student), 1)  # trl:/peft: mistakes before sampling
-    lora_config(resolve_run_config(student).peft)
+    resolved = resolve_run_config(student)  # trl:/peft: mistakes before sampling
+    sft_arguments(resolved, 1)
+    lora_config(resolved.peft)
     check_distill_folder(config, resume)
-    check_run_folder(student, resume)
+    check_run_folder(resolved, resume)
     traces = teacher_traces(config, resume)
     if traces["accepted"] == 0:
         raise HarmlabError(

@@ -143,6 +143,7 @@ JUDGES = Registry[JudgeFactory](
     "judge",
     {
         "gold": "harmlab.evaluation.judges.gold:gold_judge",
+        "audit": "harmlab.evaluation.judges.audit:audit_judge",
         "refusal-string": "harmlab.evaluation.judges.strings:refusal_string_judge",
         "embedding": "harmlab.evaluation.judges.embedding:embedding_judge",
         "llama-guard": "harmlab.evaluation.judges.guard:llama_guard_judge",
