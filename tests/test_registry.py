@@ -240,7 +240,7 @@ def test_judge_spec_splits_factory_and_argument(spec: str, argument: str | None)
     ("resolve", "message"),
     [
         (lambda: build_reward(RewardSpec("nope")), "unknown reward 'nope'; registered: accuracy, "),
-        (lambda: make_judge("nope"), "unknown judge 'nope'; registered: embedding, gold, "),
+        (lambda: make_judge("nope"), "unknown judge 'nope'; registered: audit, embedding, gold, "),
         (lambda: resolve_model_path("nope"), "model 'nope' is not a local folder (registered: "),
         (lambda: load_suite("nope"), "unknown suite 'nope'; registered: advbench, "),
         (lambda: FORMATS.get("nope"), "unknown format 'nope'; registered: advbench, "),
@@ -256,4 +256,4 @@ def test_unknown_references_name_what_exists(resolve: Any, message: str) -> None
     text = str(error.value)
     assert text.startswith(message) and "\n" not in text
     if "names nothing" in message:
-        assert "registered: embedding, gold, " in text  # a typo'd name still lists the names
+        assert "registered: audit, embedding, gold, " in text  # a typo'd name still lists the names

@@ -46,6 +46,7 @@ from harmlab.evaluation.metrics import (
 from harmlab.evaluation.rules import Rule, make_rule
 from harmlab.evaluation.samplers import Sampler, sampler_for
 from harmlab.world import SafetyWorld
+from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 from harmlab.world.language import language_share, languages_present
 
 
@@ -297,9 +298,13 @@ def run_eval(
         raise HarmlabError(
             f"the gold judge needs SafetyWorld prompts; suite '{config.suite}' has none"
         )
-    rule = make_rule(config.rule, config.world_seed)
+    rule = make_rule(config.rule, config.world_seed, config.held_out_category)
     # Every world evaluation is audited, whatever --judges says (gold's blind spots show here).
-    world = SafetyWorld(config.world_seed) if any(r.world is not None for r in records) else None
+    world = (
+        SafetyWorld(config.world_seed, config.held_out_category or DEFAULT_HELD_OUT_CATEGORY)
+        if any(r.world is not None for r in records)
+        else None
+    )
     sampler = sampler_for(config.model, model, tokenizer) if pending else None
     total, finished = len(units), len(units) - len(pending)
     if on_progress:

@@ -129,14 +129,16 @@ def parse_spec(spec: str) -> tuple[str, Span | None]:
     return _OLD_SPELLINGS.get(name, name), span
 
 
-def make_rule(spec: str, world_seed: int = 0) -> Rule | None:
-    """The rule a spec `NAME[:answer|completion|think]` names; None for `none`."""
+def make_rule(spec: str, world_seed: int = 0, held_out_category: str | None = None) -> Rule | None:
+    """The rule a spec `NAME[:answer|completion|think]` names; None for `none`. A reward rule
+    is built for the world (`world_seed`, and its held-out category rotation when given: the
+    keyword blocklist lists the training categories of that world)."""
     resolved = check_rule(spec)
     if resolved is None:
         return None
     name, span, is_reward = resolved
     if is_reward:
-        return _reward_rule(name, span, world_seed)
+        return _reward_rule(name, span, world_seed, held_out_category)
     judge = make_judge(name, JudgeContext(world_seed=world_seed))
     return Rule(f"{name}:{span or 'answer'}", span or "answer", judge=judge)
 
@@ -201,11 +203,15 @@ def _is_reward(name: str) -> bool:
     return first == "prompts"
 
 
-def _reward_rule(name: str, span: Span | None, world_seed: int) -> Rule:
+def _reward_rule(
+    name: str, span: Span | None, world_seed: int, held_out_category: str | None
+) -> Rule:
     settings = _settings(REWARDS.get(name))
     params: dict[str, Any] = {"span": span or "answer"} if "span" in settings else {}
     if "world_seed" in settings:
         params["world_seed"] = world_seed
+    if held_out_category is not None and "held_out_category" in settings:
+        params["held_out_category"] = held_out_category
     reward = build_reward(RewardSpec(name, params=params))
     if not isinstance(reward, SafetyRule):  # a module:attribute whose instances lack verdicts
         raise HarmlabError(f"reward '{name}' is not a safety rule: it has no verdicts method")

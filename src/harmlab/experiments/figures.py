@@ -197,7 +197,7 @@ def hack_kind_bars(plot: PlotConfig, arms: Sequence[ArmResult]) -> SectionPart:
     rows: dict[str, dict[str, Estimate | float | None]] = {}
     paragraphs = []
     for arm in arms:
-        listing = list_gamed(arm.seeds[0].samples, arm.world_seed)
+        listing = list_gamed(arm.seeds[0].samples, arm.world_seed, arm.held_out_category)
         listed = ", ".join(f"{kind} {listing.counts[kind]}" for kind in GAMED_KINDS)
         overlap = (
             f"; {listing.overlapping} of them show more than one kind, so the counts sum to "

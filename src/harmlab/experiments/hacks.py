@@ -33,6 +33,7 @@ from functools import cache
 from typing import Any
 
 from harmlab.world import SafetyWorld, WorldPrompt
+from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 from harmlab.world.judge import GoldVerdict
 
 HACK_KINDS = (
@@ -78,12 +79,12 @@ def count_hacks(verdicts: Iterable[GoldVerdict]) -> Counter[str]:
 
 
 def gamed_rows(
-    rows: Sequence[dict[str, Any]], world_seed: int
+    rows: Sequence[dict[str, Any]], world_seed: int, held_out_category: str | None = None
 ) -> list[tuple[dict[str, Any], tuple[str, ...]]]:
     """The gamed evaluation rows (harmful requests the rule passed and whose answer gold finds
     harmful), each with its kinds from `GAMED_KINDS` (rows of an evaluation on the `world` suite
     of `world_seed`)."""
-    world, prompts = _world(world_seed)
+    world, prompts = _world(world_seed, held_out_category or DEFAULT_HELD_OUT_CATEGORY)
     out = []
     for row in rows:
         prompt = prompts.get(row["prompt_id"])
@@ -110,9 +111,11 @@ class GamedListing:
     """Gamed samples showing two or more kinds."""
 
 
-def list_gamed(rows: Sequence[dict[str, Any]], world_seed: int) -> GamedListing:
+def list_gamed(
+    rows: Sequence[dict[str, Any]], world_seed: int, held_out_category: str | None = None
+) -> GamedListing:
     """Count the gamed samples of an evaluation by kind (see `gamed_rows`)."""
-    gamed = gamed_rows(rows, world_seed)
+    gamed = gamed_rows(rows, world_seed, held_out_category)
     counts = dict.fromkeys(GAMED_KINDS, 0)
     for _, kinds in gamed:
         for kind in kinds:
@@ -136,9 +139,11 @@ def hacking_ratio(records: Sequence[dict[str, Any]]) -> tuple[list[float], list[
 
 
 @cache
-def _world(world_seed: int) -> tuple[SafetyWorld, dict[str, WorldPrompt]]:
+def _world(world_seed: int, held_out_category: str) -> tuple[SafetyWorld, dict[str, WorldPrompt]]:
     """The world and its `world` suite prompts by id (what the evaluation stages sampled)."""
     from harmlab.data.suites import SuiteOptions, load_suite
 
-    records = load_suite("world", SuiteOptions(world_seed=world_seed)).records
-    return SafetyWorld(world_seed), {r.id: r.world for r in records if r.world is not None}
+    options = SuiteOptions(world_seed=world_seed, held_out_category=held_out_category)
+    records = load_suite("world", options).records
+    world = SafetyWorld(world_seed, held_out_category)
+    return world, {r.id: r.world for r in records if r.world is not None}

@@ -217,7 +217,8 @@ def _gamed_transcripts(results: Results) -> list[Transcript]:
             continue
         seen.add(result.seeds[0].eval_folder)
         per_kind: dict[str, int] = {}
-        for row, kinds in gamed_rows(result.seeds[0].samples, result.world_seed):
+        seed = result.seeds[0]
+        for row, kinds in gamed_rows(seed.samples, seed.world_seed, seed.held_out_category):
             kind = kinds[0]
             if per_kind.get(kind, 0) >= TRANSCRIPTS_PER_KIND:
                 continue

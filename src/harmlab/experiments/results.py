@@ -84,6 +84,8 @@ class SeedResult:
     """The judge the evaluation's metrics read (its summary's `trusted`)."""
     world_seed: int = 0
     """The SafetyWorld the run trained and was evaluated in."""
+    held_out_category: str | None = None
+    """The world's held-out category (None: the default one)."""
     world: str = "world 0"
     """The world's label (`Foundation.label`: seed, and held-out category when rotated)."""
 
@@ -135,6 +137,11 @@ class ArmResult:
     def world_seed(self) -> int:
         """The world of the first run (the one curves and transcripts are read from)."""
         return self.seeds[0].world_seed
+
+    @property
+    def held_out_category(self) -> str | None:
+        """The held-out category of the first run's world (None: the default one)."""
+        return self.seeds[0].held_out_category
 
     @property
     def worlds(self) -> list[str]:
@@ -194,6 +201,7 @@ def seed_result(run: ArmRun, outcome: ReproduceResult) -> SeedResult:
         eval_folder=eval_folder,
         trusted=summary.get("trusted", "gold"),
         world_seed=run.world.world_seed,
+        held_out_category=run.world.held_out_category,
         world=run.world.label,
         training=[read_json(folder / "summary.json") for folder in training],
         curves=[read_jsonl(folder / "metrics.jsonl") for folder in training],

@@ -50,7 +50,7 @@ def ensure_tiny_model(
 
 
 STUDENT_CONFIG = TinyModelConfig(hidden_size=96, num_layers=2, num_heads=2, num_kv_heads=2)
-"""The distillation student: half the width and layers of `tiny` (about a sixth of its
+"""The distillation student: half the width and layers of `tiny` (about a fifth of its
 non-embedding parameters); same vocabulary, corpus and schedule, hence the same tokenizer."""
 
 

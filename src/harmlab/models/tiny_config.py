@@ -6,8 +6,10 @@ Kept apart from `models.tiny` so that code which only needs the config (the cach
 `models.base`, YAML loading) does not import torch. Every field is part of the base model's
 cache key, so changing any of them pretrains a new model instead of reusing a stale one.
 
-At the defaults the model has about 2.2M parameters and pretraining takes a few minutes on a
-2-core laptop CPU (see the pretraining report in `pretrain.json` for measured figures).
+At the defaults the model has about 2.2M parameters, costs about 15 MFLOP per trained token
+(`training_flops_per_token`) and pretraining takes a few minutes on a 2-core laptop CPU, at
+two thirds to 85% of a large float32 matmul's FLOP/s (`benchmarks/pretrain_step.py`);
+`pretrain.json` records each run's tokens/s and model FLOP/s.
 """
 
 from __future__ import annotations

@@ -113,7 +113,7 @@ def build_monitor(
     config: MonitorConfig,
     run: RunDir,
     model: Any,
-    world_seed: int,
+    world: SafetyWorld,
     rewards: tuple[Sequence[RewardFunction], Sequence[float]],
     on_record: RecordHook | None,
 ) -> tuple[GoldMonitor, ComputeMeter]:
@@ -123,7 +123,6 @@ def build_monitor(
     kept = run.metrics.records()
     if kept:
         meter.restore(kept[-1])
-    world = SafetyWorld(world_seed)
     start = None
     if config.kl and config.every > 0:
         start = copy.deepcopy(model).eval()
@@ -136,7 +135,7 @@ def build_monitor(
         probe_prompts(world, config.probes_per_family),
         rewards,
         start_model=start,
-        rule=make_rule(config.rule, world_seed),
+        rule=make_rule(config.rule, world.seed, world.held_out_category),
         on_record=on_record,
     )
     return monitor, meter
@@ -175,7 +174,7 @@ def resume_trained(config: SFTRunConfig | GRPORunConfig, resume: bool) -> dict[s
 def prepare_monitor(
     config: SFTRunConfig | GRPORunConfig,
     model: Any,
-    monitor_inputs: tuple[int, tuple[Sequence[RewardFunction], Sequence[float]]],
+    monitor_inputs: tuple[SafetyWorld, tuple[Sequence[RewardFunction], Sequence[float]]],
     on_record: RecordHook | None,
 ) -> tuple[GoldMonitor | None, ComputeMeter]:
     """The gold monitor (main process only; None elsewhere) and the compute meter.
@@ -183,13 +182,13 @@ def prepare_monitor(
     Call it before building the trainer: the monitor's frozen start-policy copy must come from
     the plain model, since a trainer replaces `model.forward` with a wrapper of the original
     that a deep copy would share (the "start policy" would then follow training; KL 0).
-    `monitor_inputs` is the world seed and the proxy rewards.
+    `monitor_inputs` is the world the run draws from and the proxy rewards.
     """
     if not is_main_process():
         return None, ComputeMeter(n_params=sum(p.numel() for p in model.parameters()))
-    world_seed, rewards = monitor_inputs
+    world, rewards = monitor_inputs
     run = RunDir(Path(config.output_dir).expanduser())
-    return build_monitor(config.monitor, run, model, world_seed, rewards, on_record)
+    return build_monitor(config.monitor, run, model, world, rewards, on_record)
 
 
 def run_training(

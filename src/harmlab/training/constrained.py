@@ -45,7 +45,7 @@ from harmlab.rewards.base import (
 from harmlab.rewards.registry import build_reward
 from harmlab.training.config import ConstraintConfig
 from harmlab.training.grpo import MeteredGRPOTrainer
-from harmlab.world import WorldPrompt
+from harmlab.world import SafetyWorld, WorldPrompt
 
 STATE_FILE = "constraint.json"
 """Where a checkpoint keeps λ (TRL saves only what it knows about)."""
@@ -128,11 +128,11 @@ def prompt_of(prompt: Text, row: dict[str, Any]) -> Prompt:
     return PromptRecord(str(row.get("prompt_id", "")), prompt_text(prompt))
 
 
-def build_cost(config: ConstraintConfig, world_seed: int) -> RewardFunction:
+def build_cost(config: ConstraintConfig, world: SafetyWorld) -> RewardFunction:
     """The cost function a constraint names: its reward when given, else its rule."""
     if config.cost_reward is not None:
         return build_reward(config.cost_reward)
-    return RuleCost(make_rule(config.cost, world_seed))
+    return RuleCost(make_rule(config.cost, world.seed, world.held_out_category))
 
 
 def cost_tensor(values: Sequence[float | None], device: Any) -> torch.Tensor:

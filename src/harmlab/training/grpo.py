@@ -36,7 +36,12 @@ from harmlab.training.common import (
 )
 from harmlab.training.compute import ComputeMeter
 from harmlab.training.config import GRPORunConfig
-from harmlab.training.data import EpochOrderedData, EpochSeededRepeatSampler, grpo_dataset
+from harmlab.training.data import (
+    EpochOrderedData,
+    EpochSeededRepeatSampler,
+    data_world,
+    grpo_dataset,
+)
 
 
 class MeteredGRPOTrainer(EpochOrderedData, GRPOTrainer):
@@ -93,7 +98,8 @@ def train_grpo(
     dataset = grpo_dataset(config.prompts)
     model, tokenizer = load_policy(config.model, config.threads)
     rewards = (functions, weights)
-    monitor, meter = prepare_monitor(config, model, (config.prompts.world_seed, rewards), on_record)
+    inputs = (data_world(config.prompts), rewards)
+    monitor, meter = prepare_monitor(config, model, inputs, on_record)
     trainer = trainer_class(
         model=model,
         reward_funcs=list(functions),
@@ -113,5 +119,5 @@ def make_trainer(config: GRPORunConfig) -> Callable[..., MeteredGRPOTrainer]:
         return MeteredGRPOTrainer
     from harmlab.training.constrained import ConstrainedGRPOTrainer, build_cost  # imports us
 
-    cost = build_cost(config.constraint, config.prompts.world_seed)
+    cost = build_cost(config.constraint, data_world(config.prompts))
     return partial(ConstrainedGRPOTrainer, constraint=config.constraint, cost=cost)

@@ -30,7 +30,7 @@ from harmlab.training.common import (
 )
 from harmlab.training.compute import ComputeMeter
 from harmlab.training.config import SFTRunConfig
-from harmlab.training.data import EpochOrderedData, sft_dataset
+from harmlab.training.data import EpochOrderedData, data_world, sft_dataset
 
 MONITOR_REWARDS = ([format_reward, accuracy_reward], [0.5, 1.0])
 """The proxy reward the SFT monitor reports (R1's two rule rewards)."""
@@ -67,7 +67,7 @@ def train_sft(
         return trained
     dataset = sft_dataset(config.data)
     model, tokenizer = load_policy(config.model, config.threads)
-    inputs = (config.data.world_seed, MONITOR_REWARDS)
+    inputs = (data_world(config.data), MONITOR_REWARDS)
     monitor, meter = prepare_monitor(config, model, inputs, on_record)
     trainer = MeteredSFTTrainer(
         model=model,

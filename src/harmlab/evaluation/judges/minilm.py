@@ -3,17 +3,20 @@
     HARMLAB_DATA_DIR=../shared/data python benchmarks/judges.py --embedding   # verdicts/s
 
 The embedding judge (`judges.embedding`) encodes several spans per verdict: the prompt, the
-completion's first tokens, its first sentence, what follows. The encoder's cost is its padded
-tokens, so `MiniLMEncoder.encode_spans` takes all spans of a judged batch at once (each with its
-own token limit), deduplicates them, sorts them by token count and cuts them into forward passes
-of bounded padded size: a batch of short prompts never pays for the padding of a long
-completion. Each embedding is remembered (an LRU keyed by text and limit), since prompts repeat
-across the completions of a suite. Arithmetic is plain float32 with mean pooling and L2
-normalisation (what sentence-transformers computes), so a span's embedding does not depend on
-the batch it came in. int8 dynamic quantization of the Linear layers (torch.ao) was measured and
-rejected: its per-tensor activation scales moved embeddings by up to 0.16 in cosine, made them
-depend on their batch-mates, and cost leave-one-model-out binary agreement on XSTest 0.013 and
-0.020 on two of the three models (a retrained head did not recover it).
+completion's first tokens, its first sentence, what follows. The encoder's cost is the tokens it
+runs, padding included, so `MiniLMEncoder.encode_spans` takes all spans of a judged batch at
+once (each with its own token limit), deduplicates them and packs them into rows of 128 tokens,
+several spans to a row, each numbered from position 0 and attending only to its own tokens (a
+block-diagonal mask). Almost no token is padding, a forward pass is large enough for efficient
+matrix products, and each span still gets the embedding it would get alone. Each embedding is
+remembered (an LRU keyed by text and limit), since prompts repeat across a suite's completions.
+
+Arithmetic is plain float32, mean pooling then L2 normalisation (what sentence-transformers
+computes), so an embedding does not depend on its batch. int8 dynamic quantization of the
+Linear layers (torch.ao) was measured and rejected: its per-tensor activation scales moved
+embeddings by up to 0.16 in cosine, made them depend on their batch-mates, and cost
+leave-one-model-out binary agreement on XSTest 0.013 and 0.020 on two of the three models,
+with the head retrained on the quantized features.
 """
 
 from __future__ import annotations
@@ -33,28 +36,38 @@ Span = tuple[str, int]
 """A text and how many of its first tokens (special tokens included) to encode."""
 
 
-def length_batches(lengths: Sequence[int], budget: int) -> list[range]:
-    """Consecutive groups of ascending `lengths` whose padded size (count x longest) fits `budget`.
+def pack_rows(lengths: Sequence[int], width: int) -> list[list[int]]:
+    """Span indices packed into rows of at most `width` tokens (best fit, longest first).
 
-    A group always holds at least one item, however long.
+    A span longer than `width` gets a row of its own.
 
-    >>> length_batches([2, 2, 3, 8], budget=8)
-    [range(0, 2), range(2, 3), range(3, 4)]
+    >>> pack_rows([3, 5, 2, 4], width=6)
+    [[1], [3, 2], [0]]
     """
-    groups: list[range] = []
-    start = 0
-    for end in range(1, len(lengths) + 1):
-        if end == len(lengths) or (end + 1 - start) * lengths[end] > budget:
-            groups.append(range(start, end))
-            start = end
-    return groups
+    rows: list[list[int]] = []
+    by_room: dict[int, list[int]] = {}  # tokens left -> rows with that much room
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        need = lengths[i]
+        room = next((r for r in range(need, width + 1) if by_room.get(r)), None)
+        if room is None:
+            rows.append([i])
+            row, left = len(rows) - 1, max(width - need, 0)
+        else:
+            row, left = by_room[room].pop(), room - need
+            rows[row].append(i)
+        by_room.setdefault(left, []).append(row)
+    return rows
 
 
 class MiniLMEncoder:
     """all-MiniLM-L6-v2 sentence embeddings from the offline wheel, never from a hub."""
 
     def __init__(
-        self, device: str | None = None, batch_tokens: int = 4096, cache_size: int = 8192
+        self,
+        device: str | None = None,
+        row_tokens: int = 64,
+        batch_tokens: int = 8192,
+        cache_size: int = 8192,
     ) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
@@ -62,8 +75,11 @@ class MiniLMEncoder:
         folder = minilm_folder()
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
         self.model = AutoModel.from_pretrained(folder).eval().to(device or "cpu")
+        self.row_tokens = row_tokens
+        """Width of a packed row; spans share a row, each attending only to itself."""
         self.batch_tokens = batch_tokens
-        """Padded tokens per forward pass (rows x longest row)."""
+        """Tokens per forward pass (rows x row width): large passes keep the matrix products
+        efficient on CPU (passes of 1024 tokens cost 1.6x the time per token here)."""
         self.cache_size = cache_size
         """Embeddings remembered, least recently used dropped first."""
         self._cache: OrderedDict[Span, np.ndarray] = OrderedDict()
@@ -74,7 +90,7 @@ class MiniLMEncoder:
         return self.encode_spans([(text, max_tokens) for text in texts])
 
     def encode_spans(self, spans: Sequence[Span]) -> np.ndarray:
-        """Embeddings of (text, max_tokens) spans, one row each; unseen ones in one sorted pass."""
+        """Embeddings of (text, max_tokens) spans, one row each; unseen ones encoded packed."""
         missing = [span for span in dict.fromkeys(spans) if span not in self._cache]
         fresh = dict(zip(missing, self._embed(missing), strict=True))
         rows = [fresh[span] if span in fresh else self._recall(span) for span in spans]
@@ -93,14 +109,17 @@ class MiniLMEncoder:
         return self._cache[span]
 
     def _embed(self, spans: Sequence[Span]) -> np.ndarray:
-        """Forward passes over spans sorted by token count, so padding stays small."""
+        """Forward passes over spans packed into rows, so almost no token is padding."""
         ids = self._token_ids(spans)
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        width = max([self.row_tokens, *map(len, ids)])
+        rows = pack_rows([len(row) for row in ids], width)
+        per_pass = max(self.batch_tokens // width, 1)
         vectors = np.zeros((len(ids), self.model.config.hidden_size), dtype=np.float32)
         with self._torch.inference_mode():
-            for group in length_batches([len(ids[i]) for i in order], self.batch_tokens):
-                chosen = [order[i] for i in group]
-                vectors[chosen] = self._pooled([ids[i] for i in chosen])
+            for start in range(0, len(rows), per_pass):
+                chosen = rows[start : start + per_pass]
+                members = [i for row in chosen for i in row]
+                vectors[members] = self._pooled([[ids[i] for i in row] for row in chosen])
         return vectors
 
     def _token_ids(self, spans: Sequence[Span]) -> list[list[int]]:
@@ -114,18 +133,40 @@ class MiniLMEncoder:
                 ids[i] = row
         return ids
 
-    def _pooled(self, rows: Sequence[Sequence[int]]) -> np.ndarray:
-        """Mean-pooled, L2-normalised last hidden states of right-padded token rows."""
+    def _pooled(self, rows: Sequence[Sequence[Sequence[int]]]) -> np.ndarray:
+        """Mean-pooled, L2-normalised embeddings of the spans packed in `rows`, in row order.
+
+        Each span keeps its own positions (from 0) and attends only to its own tokens (a
+        block-diagonal mask), so it gets what it would get alone, up to float rounding.
+        """
         torch = self._torch
-        width = max(len(row) for row in rows)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([list(row) + [pad] * (width - len(row)) for row in rows])
-        mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows])
+        width = max(sum(map(len, row)) for row in rows)
+        input_ids = torch.full((len(rows), width), self.tokenizer.pad_token_id)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        segment = torch.full((len(rows), width), -1)  # which span each token belongs to
+        count = 0
+        for r, row in enumerate(rows):
+            offset = 0
+            for span in row:
+                end = offset + len(span)
+                input_ids[r, offset:end] = torch.tensor(span)
+                positions[r, offset:end] = torch.arange(len(span))
+                segment[r, offset:end] = count
+                offset, count = end, count + 1
+        mask = (segment[:, :, None] == segment[:, None, :]) & (segment[:, :, None] >= 0)
+        mask |= torch.eye(width, dtype=torch.bool)  # a padding token sees itself: no empty row
         device = self.model.device
-        hidden = self.model(input_ids=input_ids.to(device), attention_mask=mask.to(device))
-        weights = mask.to(device).unsqueeze(-1).to(hidden.last_hidden_state.dtype)
-        pooled = (hidden.last_hidden_state * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, dim=-1).cpu().numpy()
+        hidden = self.model(
+            input_ids=input_ids.to(device),
+            position_ids=positions.to(device),
+            attention_mask=mask[:, None].to(device),
+        ).last_hidden_state.reshape(len(rows) * width, -1)
+        owner = segment.reshape(-1).to(device)
+        kept = owner >= 0
+        sums = torch.zeros((count, hidden.shape[-1]), dtype=hidden.dtype, device=device)
+        sums.index_add_(0, owner[kept], hidden[kept])
+        sizes = torch.bincount(owner[kept], minlength=count).unsqueeze(1).to(hidden.dtype)
+        return torch.nn.functional.normalize(sums / sizes, dim=-1).cpu().numpy()
 
 
 def minilm_folder() -> Path:
