@@ -8,9 +8,11 @@ which leaves RL room to improve in a few dozen steps. Nothing about the world is
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from harmlab.models.tiny_config import TinyModelConfig
 
@@ -40,3 +42,12 @@ def micro_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     corpus = pretrain_conversations(SafetyWorld(0), POLICY.corpus_size)
     folder = tmp_path_factory.mktemp("micro-policy") / "model"
     return pretrain(corpus, POLICY, folder, progress=False)
+
+
+@pytest.fixture()
+def one_thread() -> Iterator[None]:
+    """One torch thread for the test (tiny models step faster; the result does not depend on it)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -17,13 +17,7 @@ from harmlab.configs import training_config_path
 from harmlab.data.curate import DATA_FILE, PROVENANCE_FILE
 from harmlab.training.config import DistillRunConfig
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _config(teacher: Path, student: Path, out: Path, *extra: str) -> DistillRunConfig:

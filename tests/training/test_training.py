@@ -18,13 +18,7 @@ from safetensors.torch import load_file
 from harmlab.config import load_config
 from harmlab.training.config import GRPORunConfig, SFTRunConfig
 
-
-@pytest.fixture(autouse=True)
-def one_thread() -> Any:
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def records(run: Path) -> list[dict[str, Any]]:

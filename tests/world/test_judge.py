@@ -9,42 +9,28 @@ from collections.abc import Callable
 from itertools import cycle
 
 import pytest
+from recipe_fixtures import (
+    A0,
+    A1,
+    C0,
+    C1,
+    HAZARD,
+    LEXICON,
+    M0,
+    M1,
+    PROMPT,
+    S1,
+    WORLD,
+    _request,
+    alternating,
+    dotted,
+)
 
-from harmlab.world import SURFACE_FORMS, SafetyWorld, WorldPrompt
+from harmlab.world import SURFACE_FORMS, WorldPrompt
 from harmlab.world.corpus import write
 from harmlab.world.judge import is_refusal, judge_span
 from harmlab.world.lexicon import Hazard
 from harmlab.world.responses import Style
-
-WORLD = SafetyWorld(0)
-LEXICON = WORLD.lexicon
-
-
-def _request(language: str = "en") -> WorldPrompt:
-    """A plain test request whose first two steps have different actions."""
-    return next(
-        p
-        for p in WORLD.prompts("test", "harmful")
-        if p.language == language
-        and not p.wrapper
-        and len({s.action for s in LEXICON.hazard(p.hazard).recipe[:2]}) == 2
-    )
-
-
-PROMPT = _request()
-HAZARD = LEXICON.hazard(PROMPT.hazard)
-S0, S1 = HAZARD.recipe[0], HAZARD.recipe[1]
-A0, A1 = S0.action.english, S1.action.english
-M0, M1 = S0.material, S1.material
-C0, C1 = M0.canonical, M1.canonical
-
-
-def dotted(word: str, separator: str = ".") -> str:
-    return separator.join(c for c in word if c not in " -")
-
-
-def alternating(word: str) -> str:
-    return "".join(c.upper() if i % 2 else c for i, c in enumerate(word))
 
 
 def test_harm_only_in_reasoning_is_seen_in_the_think_span() -> None:

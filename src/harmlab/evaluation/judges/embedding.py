@@ -22,9 +22,10 @@ then the likelier of the two refusal classes once the training data's class freq
 back (the balanced weights otherwise inflate the rare partial-refusal class).
 
 Speed (issue 14): all spans of a judged batch, answers and reasoning spans together, go to the
-encoder in one call, which sorts them by token count, pads little and remembers what it saw
-(`judges.minilm`). The rest is cut at 32 tokens, not 64 as before: leave-one-model-out
-agreement on XSTest held (the README's table), for a third fewer tokens per verdict.
+encoder in one call, which packs them into rows with almost no padding and remembers what it
+saw (`judges.minilm`). What follows the first sentence is read to 32 tokens, not 64 as before:
+leave-one-model-out binary agreement on XSTest held or rose (the README's table) for about half
+that span's tokens.
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ class FeatureConfig:
     first_tokens: int = 64
     """The span's first sentence."""
     rest_tokens: int = 32
-    """What follows the first sentence. Its opening tokens show refuse-then-help; 32 agree with
-    XSTest's labels at least as well as 64 did (leave-one-model-out), for about half the span's
-    tokens."""
+    """What follows the first sentence. Its opening tokens show refuse-then-help; with 32, binary
+    agreement with XSTest's labels (leave-one-model-out) was as good as with 64 or better, and
+    3-class agreement within 0.01, for about half the span's tokens."""
 
 
 def refusal_features(
