@@ -84,7 +84,6 @@ def reproduce(
     from harmlab.experiments.report import build_report
     from harmlab.experiments.runner import ReproduceOptions, make_plan, run_stages
     from harmlab.report import write_report
-    from harmlab.training.rundir import git_commit, package_versions
 
     options = ReproduceOptions(
         quick,
@@ -110,7 +109,19 @@ def reproduce(
     outcome = run_stages(options, on_stage=announce)
     reused = sum(result.reused for result in outcome.results.values())
     seconds = time.perf_counter() - start
-    provenance = {
+    provenance = _provenance(options, outcome, reused, seconds)
+    html = write_report(build_report(outcome, provenance), out / "report")
+    console.print(f"{len(outcome.results)} stages ({reused} reused) in {seconds:.0f} s")
+    console.print(f"report: {html}  (summary: {html.with_name('report.md')})")
+
+
+def _provenance(
+    options: ReproduceOptions, outcome: ReproduceResult, reused: int, seconds: float
+) -> dict[str, str]:
+    """The report's provenance lines: command, worlds, stages, times, base models, versions."""
+    from harmlab.training.rundir import git_commit, package_versions
+
+    return {
         "command": _command(options),
         "seeds per arm": str(options.seed_count),
         "worlds": ", ".join(world.label for world in _worlds(outcome)),
@@ -124,9 +135,6 @@ def reproduce(
         "git commit": git_commit() or "unknown",
         "versions": ", ".join(f"{k} {v}" for k, v in package_versions().items() if v),
     }
-    html = write_report(build_report(outcome, provenance), out / "report")
-    console.print(f"{len(outcome.results)} stages ({reused} reused) in {seconds:.0f} s")
-    console.print(f"report: {html}  (summary: {html.with_name('report.md')})")
 
 
 def _command(options: ReproduceOptions) -> str:
