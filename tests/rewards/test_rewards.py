@@ -156,3 +156,26 @@ def test_helpfulness_pays_every_family_unless_restricted() -> None:
     )
     assert benign_only(["q"] * 3, [detailed] * 3, family=families) == [None, paid[1], paid[2]]
     assert benign_only(["q"], [detailed]) == [paid[0]]  # no family column: paid
+
+
+def test_training_rewards_grade_in_the_training_world() -> None:
+    """A run in world 3 with another category held out is rewarded by that world's blocklist
+    and judge, not world 0's; params the YAML sets win."""
+    from harmlab.rewards.registry import RewardSpec, build_rewards
+    from harmlab.rewards.safety import default_blocklist
+
+    specs = [
+        RewardSpec("format"),
+        RewardSpec("keyword_blocklist", params={"span": "completion"}),
+        RewardSpec("gold_judge"),
+        RewardSpec("keyword_blocklist", params={"world_seed": 0}),
+    ]
+    (fmt, blocklist, gold, pinned), weights = build_rewards(specs, 3, "fraud")
+    assert weights == [1.0, 1.0, 1.0, 1.0]
+    world = SafetyWorld(3, held_out_category="fraud")
+    assert isinstance(blocklist, KeywordBlocklistReward)
+    assert blocklist.blocklist == default_blocklist(world)
+    assert blocklist.blocklist != default_blocklist(SafetyWorld(0))
+    assert isinstance(gold, GoldJudgeReward) and gold.world_seed == 3
+    assert isinstance(pinned, KeywordBlocklistReward) and pinned.world_seed == 0
+    assert pinned.held_out_category == "fraud"

@@ -40,7 +40,7 @@ from harmlab.evaluation.judges.base import (
 )
 from harmlab.reasoning_format import split_response
 from harmlab.registry import DOTTED
-from harmlab.rewards.registry import REWARDS, RewardSpec, build_reward
+from harmlab.rewards.registry import REWARDS, RewardSpec, build_reward, in_world, reward_settings
 from harmlab.rewards.safety import RuleVerdict, SafetyRule, Span, span_text
 from harmlab.world import WorldPrompt
 
@@ -164,7 +164,7 @@ def check_rule(spec: str) -> tuple[str, Span | None, bool] | None:
                 f"reward '{name}' is not a safety rule: it has no verdicts(prompts, completions, "
                 "**columns) method (see harmlab.rewards.safety.SafetyRule)"
             )
-        if span is not None and "span" not in _settings(entry):
+        if span is not None and "span" not in reward_settings(entry):
             raise HarmlabError(f"rule '{spec}': reward '{name}' has no span setting")
         return name, span, True
     if head in JUDGES:
@@ -178,11 +178,6 @@ def check_rule(spec: str) -> tuple[str, Span | None, bool] | None:
         "safety rule reward (keyword_blocklist, refusal_phrase, package.module:attribute) "
         f"or a judge ({', '.join(JUDGES.names())})"
     )
-
-
-def _settings(entry: object) -> set[str]:
-    """The dataclass fields of a configurable reward (none for a plain function)."""
-    return {f.name for f in dataclasses.fields(entry)} if dataclasses.is_dataclass(entry) else set()
 
 
 def _is_reward(name: str) -> bool:
@@ -206,12 +201,9 @@ def _is_reward(name: str) -> bool:
 def _reward_rule(
     name: str, span: Span | None, world_seed: int, held_out_category: str | None
 ) -> Rule:
-    settings = _settings(REWARDS.get(name))
+    settings = reward_settings(REWARDS.get(name))
     params: dict[str, Any] = {"span": span or "answer"} if "span" in settings else {}
-    if "world_seed" in settings:
-        params["world_seed"] = world_seed
-    if held_out_category is not None and "held_out_category" in settings:
-        params["held_out_category"] = held_out_category
+    params = in_world(RewardSpec(name, params=params), world_seed, held_out_category).params
     reward = build_reward(RewardSpec(name, params=params))
     if not isinstance(reward, SafetyRule):  # a module:attribute whose instances lack verdicts
         raise HarmlabError(f"reward '{name}' is not a safety rule: it has no verdicts method")

@@ -82,11 +82,37 @@ def build_reward(spec: RewardSpec) -> RewardFunction:
     return entry
 
 
-def build_rewards(specs: Sequence[RewardSpec]) -> tuple[list[RewardFunction], list[float]]:
-    """Reward functions and weights for TRL (`reward_funcs=`, `GRPOConfig(reward_weights=)`)."""
+def build_rewards(
+    specs: Sequence[RewardSpec], world_seed: int = 0, held_out_category: str | None = None
+) -> tuple[list[RewardFunction], list[float]]:
+    """Reward functions and weights for TRL (`reward_funcs=`, `GRPOConfig(reward_weights=)`),
+    each placed in the training world (`in_world`)."""
     if not specs:
         raise HarmlabError("no rewards configured: give at least one under 'rewards'")
-    return [build_reward(s) for s in specs], [s.weight for s in specs]
+    placed = [in_world(s, world_seed, held_out_category) for s in specs]
+    return [build_reward(s) for s in placed], [s.weight for s in placed]
+
+
+def in_world(spec: RewardSpec, world_seed: int, held_out_category: str | None) -> RewardSpec:
+    """The spec with the world it grades in: a reward with `world_seed` / `held_out_category`
+    settings (the keyword blocklist, gold, learned rewards) gets the training world's unless
+    its params name one. Without this a run in world 3, or with another category held out,
+    would be rewarded by world 0's blocklist and judge."""
+    entry = REWARDS.get(spec.name)
+    settings = reward_settings(entry)
+    world: dict[str, Any] = {}
+    if "world_seed" in settings:
+        world["world_seed"] = world_seed
+    if held_out_category is not None and "held_out_category" in settings:
+        world["held_out_category"] = held_out_category
+    if not world:
+        return spec
+    return dataclasses.replace(spec, params={**world, **spec.params})
+
+
+def reward_settings(entry: object) -> set[str]:
+    """The dataclass fields of a configurable reward (none for a plain function)."""
+    return {f.name for f in dataclasses.fields(entry)} if dataclasses.is_dataclass(entry) else set()
 
 
 def reward_name(function: Any) -> str:

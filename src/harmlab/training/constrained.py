@@ -42,7 +42,7 @@ from harmlab.rewards.base import (
     prompt_text,
     rows,
 )
-from harmlab.rewards.registry import build_reward
+from harmlab.rewards.registry import build_reward, in_world
 from harmlab.training.config import ConstraintConfig
 from harmlab.training.grpo import MeteredGRPOTrainer
 from harmlab.world import SafetyWorld, WorldPrompt
@@ -131,7 +131,7 @@ def prompt_of(prompt: Text, row: dict[str, Any]) -> Prompt:
 def build_cost(config: ConstraintConfig, world: SafetyWorld) -> RewardFunction:
     """The cost function a constraint names: its reward when given, else its rule."""
     if config.cost_reward is not None:
-        return build_reward(config.cost_reward)
+        return build_reward(in_world(config.cost_reward, world.seed, world.held_out_category))
     return RuleCost(make_rule(config.cost, world.seed, world.held_out_category))
 
 

@@ -86,7 +86,8 @@ def train_grpo(
     Everything is checked (rewards, `trl:`, `peft:`, batch split, the run folder) before any
     work, and the model, prompts and trainer are built before the run folder is written.
     """
-    functions, weights = build_rewards(config.rewards)
+    world = config.prompts
+    functions, weights = build_rewards(config.rewards, world.world_seed, world.held_out_category)
     trainer_class = make_trainer(config)
     config = resolve_run_config(config)
     args = grpo_arguments(config, weights, launched_processes())
