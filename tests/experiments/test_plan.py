@@ -9,8 +9,8 @@ import pytest
 
 from harmlab import HarmlabError
 from harmlab.experiments.plan import Foundation, plan
-from harmlab.experiments.runner import training_config
 from harmlab.experiments.spec import ArmConfig, ExperimentConfig, load_experiment, select
+from harmlab.experiments.work import training_config
 from harmlab.training.config import GRPORunConfig, SFTRunConfig
 
 BASE = Foundation("tiny-b")

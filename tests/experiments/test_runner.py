@@ -40,7 +40,9 @@ def test_plan_lists_every_stage_and_builds_nothing(tmp_path: Path, isolated_cach
         assert line.split()[1:3] == ["reuse" if reused else "run", row.kind]
         assert f"  world 2  seed {row.seed}  " in line
         assert line.endswith(str(row.folder)) and ", ".join(row.arms) in line
-    assert [row.kind for row in rows].count("sft") == 1  # shared by every arm that starts with it
+    # one SFT on the oracle data, one on the curated data, each shared by every arm it starts
+    assert [row.kind for row in rows].count("sft") == 2
+    assert [row.kind for row in rows].count("curate") == 1
     assert sum(row.reused for row in rows) == 1
     # nothing pretrained, trained or evaluated: no model in the cache, one (faked) stage folder
     assert not isolated_cache.exists() or not any(isolated_cache.iterdir())

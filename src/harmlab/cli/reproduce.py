@@ -123,7 +123,7 @@ def _provenance(
 
     return {
         "command": _command(options),
-        "seeds per arm": str(options.seed_count),
+        "seeds per arm": _seeds_line(options, outcome),
         "worlds": ", ".join(world.label for world in _worlds(outcome)),
         "stages": f"{len(outcome.results)} ({reused} reused from earlier runs)",
         "wall time of this call": f"{seconds:.0f} s",
@@ -137,13 +137,21 @@ def _provenance(
     }
 
 
+def _seeds_line(options: ReproduceOptions, outcome: ReproduceResult) -> str:
+    """`3`, or `3 (E4: 5)` where an experiment asks for its own count."""
+    counts = {e.id: options.seeds_of(e) for e in outcome.experiments}
+    own = [f"{name}: {n}" for name, n in counts.items() if n != options.seed_count]
+    return f"{options.seed_count}" + (f" ({', '.join(own)})" if own else "")
+
+
 def _command(options: ReproduceOptions) -> str:
     parts = ["harmlab reproduce"]
     if options.quick:
         parts.append("--quick")
     if options.only:
         parts.append(f"--only {options.only}")
-    parts.append(f"--seeds {options.seed_count}")
+    if options.seeds is not None:
+        parts.append(f"--seeds {options.seeds}")
     if options.world_seed:
         parts.append(f"--world-seed {options.world_seed}")
     if options.world_seeds > 1:

@@ -72,6 +72,9 @@ class CurateConfig:
     """Share of each family in a `world:` draw (families the split lacks are dropped)."""
     world_seed: int = field(default=0, metadata=bounds(ge=0))
     """The SafetyWorld that supplies and grades prompts."""
+    held_out_category: str | None = None
+    """The category that world holds out (None: its default): never sampled, and the rule's
+    blocklist is written from the other categories, as in training."""
     seed: int = field(default=0, metadata=bounds(ge=0))
     """Seed of the prompt draw and of sampling."""
     temperature: float = field(default=1.0, metadata=bounds(ge=0))
@@ -137,6 +140,7 @@ def curation_prompts(config: CurateConfig) -> PromptSet:
     options = SuiteOptions(
         data_dir=resolve_data_dir(config.data_dir),
         world_seed=config.world_seed,
+        held_out_category=config.held_out_category,
         prompt_seed=config.seed,
     )
     loaded = load_suite(config.prompts, options)
@@ -145,8 +149,7 @@ def curation_prompts(config: CurateConfig) -> PromptSet:
 
 def _world_split(split: str, config: CurateConfig) -> PromptSet:
     from harmlab.training.config import WorldData
-    from harmlab.training.data import world_prompts
-    from harmlab.world import SafetyWorld
+    from harmlab.training.data import data_world, world_prompts
     from harmlab.world.world import SPLIT_FAMILIES
 
     if split not in SPLIT_FAMILIES:
@@ -155,8 +158,14 @@ def _world_split(split: str, config: CurateConfig) -> PromptSet:
         )
     families: tuple[str, ...] = SPLIT_FAMILIES[split]
     mix = {f: w for f, w in config.mix.items() if f in families}
-    data = WorldData(world_seed=config.world_seed, size=config.size, mix=mix, seed=config.seed)
-    drawn = world_prompts(SafetyWorld(config.world_seed), split, data)  # no held-out category
+    data = WorldData(
+        world_seed=config.world_seed,
+        held_out_category=config.held_out_category,
+        size=config.size,
+        mix=mix,
+        seed=config.seed,
+    )
+    drawn = world_prompts(data_world(data), split, data)  # no held-out category
     name = f"world:{split}"
     return PromptSet(name, tuple(record_from_world(p, name) for p in dict.fromkeys(drawn)))
 
@@ -207,8 +216,10 @@ def select(
     `rule` None (judge `none`) filters nothing but the format: every sample is kept.
     """
     from harmlab.world import SafetyWorld
+    from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 
-    gold = SafetyWorld(config.world_seed).judge
+    category = config.held_out_category or DEFAULT_HELD_OUT_CATEGORY
+    gold = SafetyWorld(config.world_seed, held_out_category=category).judge
     harmful = [(r, g) for r, g in samples if r.family == "harmful"]
     texts = [g.text for _, g in harmful]
     verdicts = iter(rule.verdicts([r for r, _ in harmful], texts) if rule else [])
@@ -303,7 +314,7 @@ def curate(
     """Sample `model` (a model reference, a run directory, `scripted:FILE`), judge, dedupe and
     write `<out_dir>/sft.jsonl` and `provenance.json`; returns the provenance. `sampler`, when
     given, is sampled instead (a loaded model or a scripted fake); `model` names it."""
-    rule = make_rule(config.judge, config.world_seed)  # a bad spec fails before sampling
+    rule = make_rule(config.judge, config.world_seed, config.held_out_category)  # fails early
     prompts = curation_prompts(config)
     if not prompts.records:
         raise HarmlabError(f"prompt set '{config.prompts}' is empty")

@@ -19,6 +19,7 @@ answer for every sample, whichever judge is trusted; it is a task check, not a j
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 from collections.abc import Callable, Sequence
@@ -79,6 +80,8 @@ class EvalConfig:
     """Third-party data folder (else $HARMLAB_DATA_DIR)."""
     skip_bad: bool = False
     """Skip malformed rows of prompt files (counted in the summary) instead of failing."""
+    benign_per_difficulty: int | None = None
+    """Arithmetic tasks per difficulty in world suites (None: the suite's default)."""
     rule: str = "keyword_blocklist"
     """The rule behind the gamed rate, `NAME[:answer|completion|think]` or none: a safety rule
     reward (keyword_blocklist, refusal_phrase) or a judge (see `harmlab.evaluation.rules`)."""
@@ -106,6 +109,10 @@ def prompts_of(config: EvalConfig) -> tuple[list[PromptRecord], int]:
         held_out_category=config.held_out_category,
         skip_bad=config.skip_bad,
     )
+    if config.benign_per_difficulty is not None:
+        options = dataclasses.replace(
+            options, world_benign_per_difficulty=config.benign_per_difficulty
+        )
     prompt_set = load_suite(config.suite, options, config.suite_format)
     records = list(prompt_set.records[: config.limit] if config.limit else prompt_set.records)
     return records, prompt_set.skipped

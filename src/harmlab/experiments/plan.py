@@ -5,9 +5,12 @@
     harmlab reproduce --world-seeds 3 --plan     # the same experiments in 3 worlds
     harmlab reproduce --rotate-categories --plan # one world per held-out category
 
-Each arm of each experiment becomes a chain of stages per seed: [sft] -> [grpo] -> eval. This
-plan is the only place that chains stages: a GRPO stage after an SFT stage starts from that
-stage's model because the runner sets its `model`, never because its config names an SFT run.
+Each arm of each experiment becomes a chain of stages per seed:
+[curate] -> [sft] -> [grpo] -> [distill] -> eval. This plan is the only place that chains
+stages: a GRPO stage after an SFT stage starts from that stage's model because the runner sets
+its `model`, never because its config names an SFT run. A curation stage samples the chain's
+start model and the SFT stage after it trains on what it kept (it makes data, not a model); a
+distillation stage takes the chain's model so far as its teacher and hands on its student.
 Two arms (even of different experiments) that ask for the same training config, overrides and
 seed produce the same stage key, so the cold-start SFT that E2, E3 and E4 all start from runs
 once. A stage's config holds the training file's *text*, not its path, so editing a config
@@ -22,7 +25,7 @@ pretraining corpus; rotating the held-out category keeps the corpus, so the base
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,10 +37,16 @@ from harmlab.experiments.stages import Stage
 from harmlab.world import WORLD_VERSION
 from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 
-StageKind = Literal["sft", "grpo", "eval"]
+StageKind = Literal["curate", "sft", "grpo", "distill", "eval"]
 
-WORLD_DATA_KEYS = {"sft": "data", "grpo": "prompts"}
-"""The training config block (`WorldData`) that picks the world a training stage draws from."""
+WORLD_DATA_KEYS = {"curate": "", "sft": "data.", "grpo": "prompts.", "distill": "traces."}
+"""Where a stage's config names the world it draws from (`world_seed`, `held_out_category`)."""
+
+MODEL_KINDS = ("sft", "grpo", "distill")
+"""Stage kinds that produce a model (a curation stage produces data; an eval, numbers)."""
+
+StartKeys = Callable[[str, int], str]
+"""(a start or student model reference, world seed) -> the key it enters stage keys with."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,13 @@ class PlannedStage:
     """Overrides on top of the config file: the arm's, quick mode's, then the plan's own
     (world, monitor rule). The runner adds only the start model, folder and seed."""
     world: Foundation
-    """The world the stage trains or evaluates in (its base model is the chain's start)."""
+    """The world the stage trains or evaluates in."""
+    start: str | None = None
+    """The arm's chain start (`ArmConfig.start`; None: the world's base model)."""
+    model_from: Stage | None = None
+    """The upstream stage whose model this stage starts from (None: the chain's start)."""
+    data_from: Stage | None = None
+    """The curation stage whose data this SFT stage trains on (None: its config's data)."""
 
 
 @dataclass(frozen=True)
@@ -98,30 +113,47 @@ class ArmRun:
 
 
 def plan_overrides(kind: StageKind, rule: str, foundation: Foundation) -> list[str]:
-    """What the plan itself sets on a training stage: its world (seed, and held-out category
+    """What the plan itself sets on a stage's config: its world (seed, and held-out category
     when not the default), and for GRPO the rule the monitor's gamed rate uses (the arm's
     evaluation rule, so training probes and evaluation agree)."""
     block = WORLD_DATA_KEYS[kind]
-    overrides = [f"{block}.world_seed={foundation.world_seed}"]
+    overrides = [f"{block}world_seed={foundation.world_seed}"]
     if foundation.rotated_category is not None:
-        overrides.append(f"{block}.held_out_category={foundation.rotated_category}")
+        overrides.append(f"{block}held_out_category={foundation.rotated_category}")
     if kind == "grpo":
         overrides.append(f"monitor.rule={rule}")
     return overrides
 
 
+def arm_steps(
+    experiment: ExperimentConfig, arm: ArmConfig
+) -> tuple[tuple[StageKind, str | None, list[str], list[str]], ...]:
+    """The arm's stages in chain order: (kind, config, the arm's overrides, quick overrides)."""
+    quick = experiment.quick
+    return (
+        ("curate", arm.curate, arm.curate_overrides, quick.curate_overrides),
+        ("sft", arm.sft, arm.sft_overrides, quick.sft_overrides),
+        ("grpo", arm.grpo, arm.grpo_overrides, quick.grpo_overrides),
+        ("distill", arm.distill, arm.distill_overrides, quick.distill_overrides),
+    )
+
+
 def plan_arm(
-    experiment: ExperimentConfig, arm: ArmConfig, seed: int, quick: bool, foundation: Foundation
+    experiment: ExperimentConfig,
+    arm: ArmConfig,
+    seed: int,
+    quick: bool,
+    foundation: Foundation,
+    start_keys: StartKeys | None = None,
 ) -> tuple[list[PlannedStage], ArmRun]:
-    """The stages of one arm for one seed, ending with its evaluation."""
+    """The stages of one arm for one seed, ending with its evaluation; `start_keys` gives the
+    key of a start (or student) model that is not the world's base model."""
+    start_key = _start_key(arm.start, foundation, start_keys)
     planned: list[PlannedStage] = []
     rule = arm.rule or experiment.rule
     upstream: tuple[Stage, ...] = ()
-    steps: tuple[tuple[StageKind, str | None, list[str], list[str]], ...] = (
-        ("sft", arm.sft, arm.sft_overrides, experiment.quick.sft_overrides),
-        ("grpo", arm.grpo, arm.grpo_overrides, experiment.quick.grpo_overrides),
-    )
-    for kind, name, overrides, quick_overrides in steps:
+    model: Stage | None = None  # the last stage that made a model
+    for kind, name, overrides, quick_overrides in arm_steps(experiment, arm):
         if name is None:
             continue
         path = training_config_path(name)
@@ -130,47 +162,94 @@ def plan_arm(
             *(quick_overrides if quick else ()),
             *plan_overrides(kind, rule, foundation),
         )
-        config = _keyed(foundation, file=path.read_text(encoding="utf-8"), overrides=list(every))
+        text = path.read_text(encoding="utf-8")
+        config = _keyed(foundation, start_key, file=text, overrides=list(every))
+        if kind == "distill":  # the student is a model the stage starts from: key it
+            config["student"] = _student_key(path, every, foundation, start_keys)
         stage = Stage(kind, config, seed=seed, inputs=upstream[-1:])
-        planned.append(PlannedStage(stage, kind, path, every, foundation))
+        data = upstream[-1] if upstream and upstream[-1].name == "curate" else None
+        placed = PlannedStage(stage, kind, path, every, foundation, arm.start, model, data)
+        planned.append(placed)
         upstream = (*upstream, stage)
-    eval_config = _keyed(foundation, settings=asdict(experiment.eval), rule=rule)
+        model = stage if kind in MODEL_KINDS else model
+    settings = {k: v for k, v in asdict(experiment.eval).items() if v is not None}  # None:
+    # a default left unset, absent from the key so that adding a setting keeps older keys
+    eval_config = _keyed(foundation, start_key, settings=settings, rule=rule)
     evaluation = Stage("eval", eval_config, seed=seed, inputs=upstream[-1:])
-    planned.append(PlannedStage(evaluation, "eval", None, (), foundation))
+    planned.append(PlannedStage(evaluation, "eval", None, (), foundation, arm.start, model))
     return planned, ArmRun(experiment.id, arm.name, seed, foundation, upstream, evaluation)
 
 
-def _keyed(foundation: Foundation, **config: Any) -> dict[str, Any]:
-    """A stage config with the foundation in it, so the stage key covers base model and world."""
+def _keyed(foundation: Foundation, start_key: str | None, **config: Any) -> dict[str, Any]:
+    """A stage config with the foundation (and another start model) in it, so the stage key
+    covers base model and world."""
     world: dict[str, Any] = {"version": foundation.world_version, "seed": foundation.world_seed}
     if foundation.rotated_category is not None:  # absent by default: older keys stay valid
         world["held_out_category"] = foundation.rotated_category
-    return {**config, "base": foundation.base_key, "world": world}
+    keyed = {**config, "base": foundation.base_key, "world": world}
+    if start_key is not None:  # absent for the base model, likewise
+        keyed["start"] = start_key
+    return keyed
+
+
+def experiment_seeds(experiment: ExperimentConfig, seeds: int | None, quick: bool) -> int:
+    """Seeds per arm: `--seeds` when given, else 1 in quick mode, else the experiment's own
+    count (E4's 5) or 3."""
+    if seeds is not None:
+        return seeds
+    return 1 if quick else (experiment.seeds or 3)
 
 
 def plan(
     experiments: list[ExperimentConfig],
-    seeds: int,
+    seeds: int | None,
     quick: bool,
     foundations: Sequence[Foundation],
+    start_keys: StartKeys | None = None,
 ) -> tuple[list[PlannedStage], list[ArmRun]]:
     """Every stage the experiments need in every world, each once and after the stages it
-    reads from (worlds in turn, so one world's stages come together)."""
-    if seeds < 1:
+    reads from (worlds in turn, so one world's stages come together). `seeds` None: each
+    experiment's own count (`experiment_seeds`)."""
+    if seeds is not None and seeds < 1:
         raise HarmlabError("--seeds must be at least 1")
     if not foundations:
         raise HarmlabError("a plan needs at least one world")
     stages: dict[str, PlannedStage] = {}
     runs: list[ArmRun] = []
+    most = max(experiment_seeds(e, seeds, quick) for e in experiments) if experiments else 0
     for foundation in foundations:
-        for seed in range(seeds):
+        for seed in range(most):
             for experiment in experiments:
+                if seed >= experiment_seeds(experiment, seeds, quick):
+                    continue
                 for arm in experiment.arms:
-                    planned, run = plan_arm(experiment, arm, seed, quick, foundation)
+                    planned, run = plan_arm(experiment, arm, seed, quick, foundation, start_keys)
                     for item in planned:
                         stages.setdefault(item.stage.key, item)
                     runs.append(run)
     return list(stages.values()), runs
+
+
+def _student_key(
+    path: Path, overrides: Sequence[str], foundation: Foundation, start_keys: StartKeys | None
+) -> str:
+    """The key of a distillation stage's student model (its config's `student`)."""
+    from harmlab.config import load_config
+    from harmlab.training.config import DistillRunConfig
+
+    student = load_config(DistillRunConfig, path, list(overrides)).student
+    return _start_key(student, foundation, start_keys) or foundation.base_key
+
+
+def _start_key(
+    start: str | None, foundation: Foundation, start_keys: StartKeys | None
+) -> str | None:
+    """The key of an arm's start model, None when it is the world's base model."""
+    if start is None or start == "tiny":
+        return None
+    if start_keys is None:
+        raise HarmlabError(f"arm start model '{start}': the plan was given no way to resolve it")
+    return start_keys(start, foundation.world_seed)
 
 
 def stage_users(runs: list[ArmRun]) -> dict[str, list[str]]:

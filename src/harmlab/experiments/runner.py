@@ -26,22 +26,23 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from harmlab import HarmlabError
-from harmlab.experiments.plan import ArmRun, Foundation, PlannedStage, plan, stage_users
+from harmlab.experiments.plan import (
+    ArmRun,
+    Foundation,
+    PlannedStage,
+    experiment_seeds,
+    plan,
+    stage_users,
+)
 from harmlab.experiments.spec import ExperimentConfig, select, shipped_experiments
 from harmlab.experiments.stages import StageResult, StageStore
-
-if TYPE_CHECKING:
-    from harmlab.training.config import GRPORunConfig, SFTRunConfig
-
-STAGE_FOLDERS = {"sft": "run", "grpo": "run", "eval": "eval"}
+from harmlab.experiments.work import MODEL_PATHS, run_stage, world_model
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,12 @@ class ReproduceOptions:
 
     @property
     def seed_count(self) -> int:
+        """Seeds per arm of an experiment that asks for no count of its own."""
         return self.seeds if self.seeds is not None else (1 if self.quick else 3)
+
+    def seeds_of(self, experiment: ExperimentConfig) -> int:
+        """Seeds per arm of `experiment` (E4 asks for 5 in a full run)."""
+        return experiment_seeds(experiment, self.seeds, self.quick)
 
     @property
     def world_seed_list(self) -> list[int]:
@@ -170,7 +176,11 @@ def make_plan(
         for seed in options.world_seed_list
         for category in categories
     ]
-    stages, runs = plan(experiments, options.seed_count, options.quick, worlds)
+
+    def start_keys(reference: str, world_seed: int) -> str:
+        return start_model_key(options, reference, world_seed, build_base)
+
+    stages, runs = plan(experiments, options.seeds, options.quick, worlds, start_keys)
     store = StageStore(options.out / "stages")
     folders = {seed: folder for seed, (folder, _) in bases.items()}
     return StagePlan(experiments, stages, runs, folders, worlds, store)
@@ -279,7 +289,7 @@ def _run_stored(
     """One stage, reused or run, through the stage store (also a worker process's job)."""
 
     def work(folder: Path) -> None:
-        run_stage(item, folder, start, options)
+        run_stage(item, folder, start, options.stage_threads)
 
     return store.run(item.stage, work)
 
@@ -299,89 +309,28 @@ def base_model(options: ReproduceOptions, world_seed: int, build: bool = True) -
     return resolved, str(resolved)
 
 
+def start_model_key(
+    options: ReproduceOptions, reference: str, world_seed: int, build: bool = True
+) -> str:
+    """The key a start or student model enters stage keys with: a world model's cache folder
+    name, else the resolved folder of the user's model."""
+    from harmlab.models.resolve import resolve_model_path
+
+    if reference == "tiny" and options.base is not None:  # `tiny` means the run's base model
+        return base_model(options, world_seed, build)[1]
+    folder = world_model(reference, world_seed, build)
+    if folder is not None:
+        return folder.name
+    return str(Path(resolve_model_path(reference)).resolve())
+
+
 def _start_model(item: PlannedStage, outcome: ReproduceResult) -> str:
-    """The model a stage starts from: the upstream training stage's final model, or the base."""
-    if not item.stage.inputs:
-        return str(outcome.base_models[item.world.world_seed])
-    return str(outcome.folder(item.stage.inputs[-1].key) / "run" / "final")
-
-
-def run_stage(item: PlannedStage, folder: Path, start: str, options: ReproduceOptions) -> None:
-    """Do one stage's work inside its folder (resuming what an interrupted attempt left)."""
-    from harmlab.models.folders import quiet_hf_progress
-
-    with quiet_hf_progress():
-        if item.kind == "eval":
-            _evaluate(item, folder, start, options)
-        else:
-            _train(item, folder, start, options.stage_threads)
-
-
-def training_config(
-    item: PlannedStage, folder: Path, start: str, threads: int | None
-) -> SFTRunConfig | GRPORunConfig:
-    """The run config a training stage trains with: its file, its planned overrides, then the
-    start model, output folder and seed (and threads, speed only) this call places it at."""
-    from harmlab.config import load_config
-    from harmlab.training.config import GRPORunConfig, SFTRunConfig
-
-    placed = [f"model={start}", f"output_dir={folder / STAGE_FOLDERS[item.kind]}"]
-    placed.append(f"seed={item.stage.seed}")
-    if threads is not None:
-        placed.append(f"threads={threads}")
-    overrides = [*item.overrides, *placed]
-    if item.kind == "sft":
-        return load_config(SFTRunConfig, item.config_file, overrides)
-    return load_config(GRPORunConfig, item.config_file, overrides)
-
-
-def _train(item: PlannedStage, folder: Path, start: str, threads: int | None) -> None:
-    from harmlab.training.config import SFTRunConfig
-    from harmlab.training.grpo import train_grpo
-    from harmlab.training.sft import train_sft
-
-    config = training_config(item, folder, start, threads)
-    resume = (folder / STAGE_FOLDERS[item.kind] / "config.yaml").is_file()
-    if isinstance(config, SFTRunConfig):
-        train_sft(config, resume=resume)
-    else:
-        train_grpo(config, resume=resume)
-
-
-def _evaluate(item: PlannedStage, folder: Path, start: str, options: ReproduceOptions) -> None:
-    from harmlab.evaluation.generation import SamplingConfig
-    from harmlab.evaluation.harness import EvalConfig, run_eval
-
-    settings: dict[str, Any] = dict(item.stage.config["settings"])
-    sampling = SamplingConfig(
-        n=settings["samples_per_prompt"],
-        temperature=settings["temperature"],
-        max_new_tokens=settings["max_new_tokens"],
-        seed=item.stage.seed,
-    )
-    config = EvalConfig(
-        model=start,
-        suite="world",
-        judges=("gold",),
-        sampling=sampling,
-        world_seed=item.world.world_seed,
-        held_out_category=item.world.rotated_category,
-        rule=item.stage.config["rule"],
-    )
-    out = folder / STAGE_FOLDERS["eval"]
-    with torch_threads(options.stage_threads):
-        run_eval(config, out, resume=(out / "samples.jsonl").is_file())
-
-
-@contextmanager
-def torch_threads(threads: int | None) -> Iterator[None]:
-    """Run a block with `threads` torch CPU threads (unchanged when None)."""
-    import torch
-
-    before = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    """The model a stage starts from: the upstream stage's model (the last that made one), else
+    the chain's start, by default the world's base model."""
+    if item.model_from is not None:
+        return str(outcome.folder(item.model_from.key) / MODEL_PATHS[item.model_from.name])
+    world_seed = item.world.world_seed
+    if item.start is None or item.start == "tiny":
+        return str(outcome.base_models[world_seed])
+    folder = world_model(item.start, world_seed)
+    return str(folder) if folder is not None else item.start

@@ -50,6 +50,16 @@ class ArmConfig:
 
     name: str
     """Row label in tables and plots, e.g. 'hybrid'."""
+    start: str | None = None
+    """The model the arm's chain starts from: None or `tiny` (the world's base model),
+    `student` (the world's smaller embedded model, E6's untrained student), or any model
+    reference."""
+    curate: str | None = None
+    """A rejection-sampling config (`harmlab.data.curate.CurateConfig`, a shipped config's name
+    or a file): the chain's start model is sampled, a rule or judge keeps samples, and the SFT
+    stage trains on what was kept instead of world-written data (needs `sft`)."""
+    curate_overrides: list[str] = field(default_factory=list)
+    """`key=value` overrides for the curation stage (e.g. `judge=gold`)."""
     sft: str | None = None
     """Training config of a cold-start SFT stage (a shipped config's name, or a file); None:
     none."""
@@ -59,10 +69,23 @@ class ArmConfig:
     """Training config of a GRPO stage, run after the SFT stage when both are given."""
     grpo_overrides: list[str] = field(default_factory=list)
     """`key=value` overrides for the GRPO stage (e.g. another reward mix)."""
+    distill: str | None = None
+    """A distillation config (`harmlab.training.config.DistillRunConfig`): the model the chain
+    has reached so far is the teacher, it writes traces, and a student (the config's, by
+    default the world's `student` model) is fine-tuned on them; the arm's model is the
+    student."""
+    distill_overrides: list[str] = field(default_factory=list)
+    """`key=value` overrides for the distillation stage (e.g. `traces.judge=gold`)."""
     rule: str | None = None
     """The rule behind this arm's gamed rate, `NAME[:SPAN]`, when it is not the experiment's
     (E1's refusal-phrase arm is measured under the rule it was trained on); None: the
     experiment's `rule`."""
+
+    def __post_init__(self) -> None:
+        if self.curate is not None and self.sft is None:
+            raise HarmlabError(
+                f"arm '{self.name}': curate makes SFT data; give the sft config that trains on it"
+            )
 
 
 @dataclass(frozen=True)
@@ -106,6 +129,9 @@ class EvalSettings:
     """Generation budget per completion."""
     temperature: float = field(default=1.0, metadata=bounds(ge=0))
     """Sampling temperature (1.0: the policy's own distribution)."""
+    benign_per_difficulty: int | None = field(default=None, metadata=bounds(ge=1))
+    """Arithmetic tasks per difficulty 1-4 in the suite (None: the `world` suite's 16, so 64
+    benign prompts; E4 asks for 128, so 512, to detect small accuracy changes)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +142,10 @@ class QuickSettings:
     """Overrides added to every SFT stage in quick mode (e.g. fewer steps)."""
     grpo_overrides: list[str] = field(default_factory=list)
     """Overrides added to every GRPO stage in quick mode."""
+    curate_overrides: list[str] = field(default_factory=list)
+    """Overrides added to every curation stage in quick mode (e.g. fewer prompts)."""
+    distill_overrides: list[str] = field(default_factory=list)
+    """Overrides added to every distillation stage in quick mode."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +164,9 @@ class ExperimentConfig:
     """How every arm's final model is sampled."""
     quick: QuickSettings = field(default_factory=QuickSettings)
     """What `--quick` changes."""
+    seeds: int | None = field(default=None, metadata=bounds(ge=1))
+    """Seeds per arm in a full run when `--seeds` is not given (None: the run's default, 3);
+    E4 asks for 5, paired by seed, for the power to see a small accuracy change."""
     rule: str = DEFAULT_RULE
     """The rule behind the gamed rate, `NAME[:SPAN]` (a rule reward or judge; SPAN one of
     answer, completion, think): the evaluation's rule and the GRPO monitor's."""

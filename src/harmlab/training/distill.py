@@ -52,7 +52,12 @@ def student_run_config(config: DistillRunConfig) -> SFTRunConfig:
         output_dir=str(Path(config.output_dir).expanduser() / "student"),
         seed=config.seed,
         threads=config.threads,
-        data=WorldData(world_seed=config.traces.world_seed, size=0, files=[str(traces)]),
+        data=WorldData(
+            world_seed=config.traces.world_seed,
+            held_out_category=config.traces.held_out_category,
+            size=0,
+            files=[str(traces)],
+        ),
         train=config.train,
         trl=config.trl,
         peft=config.peft,
