@@ -71,6 +71,8 @@ CASES: list[tuple[str, list[str], str]] = [
     ("limit-0", [*EVAL, "--limit", "0"], "'--limit': Input should be greater than or equal to 1"),
     ("limit-neg", [*EVAL, "--limit", "-1"], "'--limit': Input should be greater than or equal"),
     ("n-text", [*EVAL, "--n", "many"], "'--n'"),
+    ("category", [*EVAL, "--held-out-category", "magic"], "'magic' is not a category; valid:"),
+    ("world-neg", [*EVAL, "--world-seed", "-1"], "'--world-seed'"),
     ("generate-n-0", ["generate", "--n", "0", "hi"], "--n is 0; it must be >= 1"),
     ("generate-new-0", ["generate", "--max-new-tokens", "0", "hi"], "--max-new-tokens is 0"),
     ("world-n-0", ["world", "sample", "--n", "0"], "'--n': Input should be greater than or"),

@@ -4,10 +4,13 @@
     harmlab eval --model tiny --suite world --judges gold,refusal-string --n 2 --out runs/eval/tiny
     harmlab eval --model tiny --suite world --out runs/eval/tiny --resume     # after a crash
     harmlab eval show runs/eval/tiny
+    harmlab eval compare runs/eval/teacher runs/eval/student    # side by side, paired
 
 The run folder is an EvalLog (`harmlab.evaluation.evallog`): samples.jsonl, eval.json,
 summary.json. `show` prints the summary's headline metrics with their intervals, and the audit
-judge's disagreement with gold on SafetyWorld samples.
+judge's disagreement with gold on SafetyWorld samples. `compare` puts finished evaluations side
+by side (a distillation's teacher and student, two checkpoints) and states each one's paired
+difference from the first, on the prompts they share, by the report's wording rule.
 """
 
 from __future__ import annotations
@@ -65,6 +68,13 @@ def evaluate(
     data_dir: Annotated[str | None, typer.Option(help="Third-party data folder.")] = None,
     skip_bad: Annotated[bool, typer.Option(help="Skip malformed rows of prompt files.")] = False,
     rule: Annotated[str, typer.Option(help="Rule behind the gamed rate.")] = "keyword-blocklist",
+    world_seed: Annotated[
+        int, typer.Option(min=0, help="SafetyWorld of world suites, gold and the rule.")
+    ] = 0,
+    held_out_category: Annotated[
+        str | None,
+        typer.Option(help="Category the world holds out, as the model's training did."),
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Run folder (default runs/eval/...).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out.")] = False,
 ) -> None:
@@ -97,6 +107,8 @@ def evaluate(
         data_dir=data_dir,
         skip_bad=skip_bad,
         rule=rule,
+        world_seed=world_seed,
+        held_out_category=_category(held_out_category),
     )
     config.trusted_judge()  # a --trusted judge missing from --judges fails now, not at the end
     FORMATS.get(file_format)  # checked even when the suite is not a file, where it is unused
@@ -104,6 +116,17 @@ def evaluate(
     summary = _run(config, folder, resume)
     console.print(summary_table(summary))
     console.print(f"run folder: {folder}")
+
+
+def _category(name: str | None) -> str | None:
+    """A held-out category checked against the world's (one line naming the valid ones)."""
+    from harmlab.world.categories import CATEGORY_NAMES
+
+    if name is not None and name not in CATEGORY_NAMES:
+        raise HarmlabError(
+            f"--held-out-category {name!r} is not a category; valid: {', '.join(CATEGORY_NAMES)}"
+        )
+    return name
 
 
 def _run(config: Any, folder: Path, resume: bool) -> dict[str, Any]:
@@ -177,6 +200,73 @@ def show(run: Annotated[Path, typer.Argument(help="An evaluation run folder.")])
             "evaluation with --resume to rebuild it"
         ) from None
     console.print(table)
+
+
+@app.command()
+def compare(
+    runs: Annotated[
+        list[Path],
+        typer.Argument(help="Two or more evaluation run folders; the first is the reference."),
+    ],
+) -> None:
+    """Finished evaluations side by side, with each one's paired difference from the first."""
+    from harmlab.evaluation.evallog import EvalLog
+
+    if len(runs) < 2:
+        raise HarmlabError("harmlab eval compare needs at least two evaluation folders")
+    logs = [EvalLog(run) for run in runs]
+    summaries = [log.summary() for log in logs]
+    names = _run_names(runs)
+    console.print(compare_table(names, summaries))
+    rows = [log.rows() for log in logs]
+    for sentence in paired_findings(names, summaries, rows):
+        console.print(sentence, markup=False, highlight=False, soft_wrap=True)
+
+
+def _run_names(runs: list[Path]) -> list[str]:
+    """Short unique names: the folders' own names, or their paths when two names clash."""
+    names = [run.name or str(run) for run in runs]
+    return names if len(set(names)) == len(names) else [str(run) for run in runs]
+
+
+def compare_table(names: list[str], summaries: list[dict[str, Any]]) -> Table:
+    """One row per headline metric, one column per evaluation."""
+    table = Table(title="evaluations side by side (value [95% CI])")
+    table.add_column("metric")
+    for name, summary in zip(names, summaries, strict=True):
+        table.add_column(f"{name}\n{summary['model']} on {summary['suite']}")
+    for metric in HEADLINE:
+        cells = [_cell(summary["metrics"].get(metric)) for summary in summaries]
+        if any(cell != "-" for cell in cells):
+            table.add_row(metric, *cells)
+    return table
+
+
+def paired_findings(
+    names: list[str], summaries: list[dict[str, Any]], rows: list[list[dict[str, Any]]]
+) -> list[str]:
+    """Each run against the first, per pairable metric, on the prompts both evaluated: one
+    sentence each by `state_difference` (nothing is claimed when the interval holds 0)."""
+    from harmlab.experiments.comparisons import (
+        PAIRED_METRICS,
+        paired_difference,
+        prompt_values,
+        state_difference,
+    )
+
+    out = []
+    reference, first = names[0], rows[0]
+    trusted = [summary.get("trusted", "gold") for summary in summaries]
+    for name, other, judge in zip(names[1:], rows[1:], trusted[1:], strict=True):
+        for metric in (m for m in HEADLINE if m in PAIRED_METRICS):
+            a = prompt_values(first, metric, trusted[0])
+            b = prompt_values(other, metric, judge)
+            if a.keys() & b.keys():
+                difference = paired_difference(a, b)
+                out.append(state_difference(reference, name, metric, difference))
+    if not out:
+        out.append("The runs share no prompt on any pairable metric: no paired difference.")
+    return out
 
 
 def _cell(value: Any) -> str:
