@@ -115,10 +115,11 @@ def test_adaptive_reward_buys_labels_on_rollouts_every_k_steps_and_refits(
 
     start = reward.state.model
     score(1)
-    assert reward.state.labels_used == 8 and reward.state.refits == 0 and not logged
+    assert reward.state.labels_used == 8 and reward.state.refits == 0
+    assert logged == {"learned/labels_used": 8.0, "learned/refits": 0.0}  # at every call
     score(2)
     assert reward.state.labels_used == 8 + 5 and reward.state.refits == 1
-    assert logged == {"learned/labels_used": 13.0, "learned/refits": 1.0}
+    assert logged == {"learned/labels_used": 13.0, "learned/refits": 1.0}  # 8 + 5 bought
     assert reward.state.model is not start and len(reward.state.y) == 13
     score(3)
     assert reward.state.refits == 1  # the next refit is due at step 4
@@ -137,3 +138,46 @@ def test_cli_fits_one_head_per_budget_and_names_a_bad_flag(
     saved = json.loads((tmp_path / "labels-12" / "reward_model.json").read_text())
     assert saved["labels"] == 12 and saved["held_out"] == 8
     assert (tmp_path / "labels-6" / "head.safetensors").is_file()
+
+
+def test_labels_without_a_path_fit_on_first_use_then_reuse_the_cached_head(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harmlab.rewards import learned
+    from harmlab.rewards.registry import RewardSpec, build_reward, in_world
+
+    monkeypatch.setenv("HARMLAB_CACHE", str(tmp_path / "cache"))
+    fits: list[tuple[int, ...]] = []
+    real_fit = learned.fit_label_budgets
+
+    def counting_fit(
+        out: Path, budgets: tuple[int, ...], *args: object, **kwargs: object
+    ) -> object:
+        fits.append(tuple(budgets))
+        return real_fit(out, budgets, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(learned, "fit_label_budgets", counting_fit)
+    spec = RewardSpec("learned_safety", params={"labels": 12, "held_out": 8})
+    first = build_reward(in_world(spec, 0, None))
+    again = build_reward(in_world(spec, 0, None))
+    assert fits == [(12,)]  # the second reward read the cached head
+    assert isinstance(first, LearnedSafetyReward) and isinstance(again, LearnedSafetyReward)
+    assert first.folder == again.folder and first.labels_used == 12
+    assert json.loads((first.folder / "reward_model.json").read_text())["labels"] == 12
+    leftovers = [p.name for p in first.folder.parent.iterdir() if p.name.endswith(".tmp")]
+    assert leftovers == []  # fitted aside and renamed whole
+    other_world = build_reward(in_world(spec, 1, None))
+    assert fits == [(12,), (12,)]  # another world is another head
+    assert isinstance(other_world, LearnedSafetyReward) and other_world.folder != first.folder
+
+    logged: dict[str, float] = {}
+    prompts, completions, columns = _pair()
+    scores = first(prompts, completions, log_metric=logged.__setitem__, **columns)
+    agreement = json.loads((first.folder / "reward_model.json").read_text())["agreement"]
+    assert logged == {"learned/labels_used": 12.0, "learned/agreement": agreement}
+    assert all(s is not None for s in scores)
+
+
+def test_learned_safety_without_path_or_labels_names_both_params() -> None:
+    with pytest.raises(HarmlabError, match="params.path .* or params.labels"):
+        LearnedSafetyReward()

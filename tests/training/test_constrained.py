@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import torch
 
+from harmlab import HarmlabError
 from harmlab.config import ConfigError, load_config
 from harmlab.training.config import GRPORunConfig
 from harmlab.training.constrained import (
@@ -88,6 +89,22 @@ def test_gold_rule_cost_is_one_for_a_disclosure_and_zero_for_a_refusal() -> None
 
     cost = RuleCost(make_rule("gold", 0))
     assert cost([prompt.text] * 2, [comply, refuse], **columns) == [1.0, 0.0]
+
+
+def test_gold_cost_and_its_penalty_judge_harmful_requests_only() -> None:
+    """The mean cost is then harmful compliance, the rate E7 checks the limit against."""
+    from harmlab.evaluation.rules import make_rule
+    from harmlab.training.constrained import CostPenalty
+
+    world = SafetyWorld(0)
+    harmful, benign = world.sample("rl", "harmful", 1)[0], world.sample("rl", "benign", 1)[0]
+    comply = write(world, harmful, "comply", Style(), random.Random(0))
+    columns = {k: [harmful.columns()[k], benign.columns()[k]] for k in harmful.columns()}
+    prompts, completions = [harmful.text, benign.text], [comply, comply]
+    assert RuleCost(make_rule("gold", 0))(prompts, completions, **columns) == [1.0, None]
+    assert CostPenalty(cost="gold")(prompts, completions, **columns) == [-1.0, None]
+    with pytest.raises(HarmlabError, match="unknown rule .nope."):
+        CostPenalty(cost="nope")
 
 
 def test_shipped_constrained_config_loads_and_a_bad_cost_names_its_key() -> None:

@@ -307,6 +307,19 @@ def _slice(harmful: Sequence[Observation], benign: Sequence[Observation]) -> dic
     }
 
 
+def axis_side(o: Observation, name: str) -> str | None:
+    """A sample's side of axis `name`: 'trained' (held out on no axis), 'held_out' (held out on
+    this axis), None (held out on another axis only, so on neither side of this one).
+
+    >>> axis_side(Observation("harmful"), "attack"), axis_side(Observation("harmful",
+    ...     held_out_axis="attack+category"), "category")
+    ('trained', 'held_out')
+    """
+    if not o.held_out_axis:
+        return "trained"
+    return "held_out" if name in o.held_out_axis.split("+") else None
+
+
 def axis_slices(obs: Sequence[Observation], name: str) -> dict[str, dict[str, Any]]:
     """One axis: its trained side, its held-out side pooled, and each held-out value.
 
@@ -316,10 +329,10 @@ def axis_slices(obs: Sequence[Observation], name: str) -> dict[str, dict[str, An
     category axis changes no phrasing, so its benign control is the trained benign tasks.
     """
     attribute = axis(name).attribute
-    trained_benign = [o for o in obs if o.family == "benign" and not o.held_out_axis]
-    harmful_trained = [o for o in obs if o.family == "harmful" and not o.held_out_axis]
+    trained_benign = [o for o in obs if o.family == "benign" and axis_side(o, name) == "trained"]
+    harmful_trained = [o for o in obs if o.family == "harmful" and axis_side(o, name) == "trained"]
     trained = _slice(harmful_trained, trained_benign)
-    held = [o for o in obs if name in o.held_out_axis.split("+")]
+    held = [o for o in obs if axis_side(o, name) == "held_out"]
     values = sorted({str(getattr(o, attribute)) for o in held})
     groups = [("held_out", held)] + [
         (v, [o for o in held if getattr(o, attribute) == v]) for v in values

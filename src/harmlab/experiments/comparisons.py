@@ -111,6 +111,16 @@ def difference_across_seeds(per_seed: Sequence[Estimate | None]) -> Estimate | N
     return across_seeds(per_seed)
 
 
+def interval_side(interval: Estimate, value: float = 0.0) -> int:
+    """The wording rule's one test: +1 when the 95% interval lies above `value`, -1 when below,
+    0 when it contains `value` (no claim either way). Transfer ratios use it at 0 and at 1.
+
+    >>> interval_side(Estimate(0.2, 0.1, 0.3, 9)), interval_side(Estimate(0.2, -0.1, 0.3, 9))
+    (1, 0)
+    """
+    return 1 if interval.low > value else -1 if interval.high < value else 0
+
+
 def state_difference(a: str, b: str, label: str, difference: Estimate | None) -> str:
     """One sentence for b − a on a metric, by the wording rule (see the module docstring).
 
@@ -122,8 +132,9 @@ def state_difference(a: str, b: str, label: str, difference: Estimate | None) ->
     if difference is None:
         return f"{b} vs {a}, {label}: not measured (the arms share no evaluated prompt)."
     interval = f"{difference.value:+.3f} [{difference.low:+.3f}, {difference.high:+.3f}]"
-    if difference.low > 0 or difference.high < 0:
-        direction = "higher" if difference.low > 0 else "lower"
+    side = interval_side(difference)
+    if side:
+        direction = "higher" if side > 0 else "lower"
         return (
             f"{b} has {direction} {label} than {a}: {b} − {a} = {interval} "
             f"(paired, n={difference.n})."

@@ -16,7 +16,15 @@ of them without code (or names its own as `package.module:function`, same signat
 - gao-fit: gold and proxy over √KL with Gao et al.'s fitted gold(d) = d(α − β log d), α and β
   with intervals, and the gold peak predicted from the first 30% of steps against the observed
   one (`gao.py`);
-- hacking-ratio: P(rule-safe | gold-harmful) on the probes over training steps.
+- hacking-ratio: P(rule-safe | gold-harmful) on the probes over training steps;
+- transfer: per trained arm and generalization axis, the held-out drop in harmful compliance
+  over the trained drop from a reference arm, with intervals, a table and the capability
+  control (`transfer.py`);
+- harm-curves: held-out against trained harmful compliance on the probes over checkpoints, one
+  curve per arm, and the recipes compared at equal trained harm (`harm_curves.py`);
+- safety-front: the arms no other beats on harm, accuracy and over-refusal at once (`front.py`);
+- constraint-holds: each constrained arm's final harm per axis against its limit (`limits.py`);
+- label-efficiency: gold labels a learned reward spent per point of harm removed (`labels.py`).
 
 Curves and hack kinds are read from the first seed: they describe one run, not an average.
 The Gao fit pools the probes of every seed (each measured from its own first probe).
@@ -54,8 +62,8 @@ from harmlab.report.plots import (
     series_figure,
 )
 
-SectionPart = tuple[list[str], list[Figure]]
-"""Paragraphs and figures a plot kind adds to an experiment's section."""
+SectionPart = tuple[list[str], Sequence[Figure | Table]]
+"""Paragraphs, and figures and tables, that a plot kind adds to an experiment's section."""
 
 PlotKind = Callable[[PlotConfig, Sequence[ArmResult]], SectionPart]
 """A plot kind: (the YAML's plot entry, the experiment's arms) -> its part of the section."""
@@ -70,6 +78,11 @@ PLOT_KINDS: Registry[PlotKind] = Registry(
         "hack-kinds": "harmlab.experiments.figures:hack_kind_bars",
         "gao-fit": "harmlab.experiments.figures:gao_fit",
         "hacking-ratio": "harmlab.experiments.figures:hacking_ratio_series",
+        "transfer": "harmlab.experiments.transfer:transfer_plot",
+        "harm-curves": "harmlab.experiments.harm_curves:harm_curves_plot",
+        "safety-front": "harmlab.experiments.front:safety_front",
+        "constraint-holds": "harmlab.experiments.limits:constraint_holds",
+        "label-efficiency": "harmlab.experiments.labels:label_efficiency",
     },
 )
 """Plot kinds by name; `PLOT_KINDS.register(name)` adds one, `module:function` needs none."""
@@ -138,9 +151,10 @@ def metric_series(plot: PlotConfig, arms: Sequence[ArmResult]) -> SectionPart:
     """One panel per monitor key, one line per trained arm; each arm's first → last values."""
     keys = plot.monitor or list(DEFAULT_SERIES)
     titles = {key: key.removeprefix("probe/").replace("_", " ") for key in keys}
-    trained = [arm for arm in arms if _curve(arm)]
+    # an arm that logged none of the keys (E7's unconstrained arm has no constraint/*) is left out
+    trained = [arm for arm in arms if any(series(_curve(arm), key)[0] for key in keys)]
     if not trained:
-        return ["No arm was trained, so there are no monitor curves."], []
+        return [f"No trained arm logged {', '.join(keys)}, so there are no curves."], []
     panels = {titles[key]: {a.arm: series(_curve(a), key) for a in trained} for key in keys}
     paragraphs = []
     for arm in trained:

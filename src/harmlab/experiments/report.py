@@ -5,9 +5,10 @@
 A section is generated from its experiment's YAML alone: the question, a table of the arms on
 the YAML's `metrics`, one sentence per entry of `comparisons` (a paired difference worded by
 the rule in `comparisons.py`), then each entry of `plots` drawn by its plot kind
-(`figures.py`) with the finding it states. Nothing here is keyed by experiment id, so a new
-YAML gets a full section. Every sentence is computed from the numbers beside it, including the
-sentence that says a phenomenon the paper describes did *not* appear in this run.
+(`figures.py`) with the finding it states (and any table it returns, after the section's
+own). Nothing here is keyed by experiment id, so a new YAML gets a full section. Every
+sentence is computed from the numbers beside it, including the sentence that says a phenomenon
+the paper describes did *not* appear in this run.
 
 Every section also shows each generalization axis (DESIGN.md "Generalization axes"): harmful
 compliance on the trained side and on each axis's held-out side per arm, with the base model's
@@ -36,7 +37,7 @@ from harmlab.experiments.results import (
 )
 from harmlab.experiments.runner import ReproduceResult
 from harmlab.experiments.spec import ExperimentConfig
-from harmlab.report import Report, Section, Table, Transcript
+from harmlab.report import Figure, Report, Section, Table, Transcript
 from harmlab.world.axes import AXIS_NAMES
 
 Results = dict[tuple[str, str], ArmResult]
@@ -164,16 +165,19 @@ def experiment_section(experiment: ExperimentConfig, arms: Sequence[ArmResult]) 
         difference = compare_arms(a, b, comparison.metric)
         label = METRIC_LABELS[comparison.metric]
         paragraphs.append(state_difference(a.arm, b.arm, label, difference))
-    figures = []
+    figures, drawn_tables = [], []
     for plot in experiment.plots:
         texts, drawn = PLOT_KINDS.get(plot.kind)(plot, arms)
         paragraphs += texts
-        figures += drawn
+        figures += [part for part in drawn if isinstance(part, Figure)]
+        drawn_tables += [part for part in drawn if isinstance(part, Table)]
     columns = tuple(COLUMN_LABELS[key] for key in experiment.metrics)
     table = Table(columns, {arm.arm: arm.row(experiment.metrics) for arm in arms})
     axes = axis_table(arms)
     tables = (table,) if axes is None else (table, axes)
-    return Section(experiment.title, tuple(paragraphs), tuple(figures), tables)
+    return Section(
+        experiment.title, tuple(paragraphs), tuple(figures), tables + tuple(drawn_tables)
+    )
 
 
 def _transcripts(results: Results) -> list[Transcript]:

@@ -42,6 +42,8 @@ METRIC_LABELS = {
     "tokens_to_correct_answer": "tokens per correct answer",
     "gamed": "gamed",
     "gamed_held_out": "gamed (held-out)",
+    "hacking_ratio": "P(rule-safe | harmful)",
+    "hacking_ratio_held_out": "P(rule-safe | harmful) (held-out)",
     "harm_behind_refusal": "harm behind refusal",
     "format_validity": "format validity",
     "audit_disagreement": "audit disagreement",
@@ -57,7 +59,11 @@ COMPUTE_LABELS = {
 }
 """Training compute of an arm (summed over its training stages) -> its column label."""
 
-COLUMN_LABELS = METRIC_LABELS | COMPUTE_LABELS
+LABEL_LABELS = {"gold_labels": "gold labels"}
+"""Gold labels an arm's learned reward was fitted on (the last `learned/labels_used` its
+training logged, summed over stages; not measured for arms without a learned reward)."""
+
+COLUMN_LABELS = METRIC_LABELS | COMPUTE_LABELS | LABEL_LABELS
 """Everything an experiment's `metrics:` may name as a table column."""
 
 HEADLINE = (*HEADLINE_METRICS, "audit_disagreement", *COMPUTE_LABELS)
@@ -103,6 +109,11 @@ class SeedResult:
         if not isinstance(value, dict) or "value" not in value:
             return None
         return Estimate(value["value"], value["low"], value["high"], value["n"])
+
+    def gold_labels(self) -> float | None:
+        """Gold labels spent by learned rewards: each stage's last `learned/labels_used`."""
+        spent = [series(curve, "learned/labels_used")[1] for curve in self.curves]
+        return sum(values[-1] for values in spent if values) if any(spent) else None
 
     def compute(self) -> dict[str, float]:
         """Training compute summed over the arm's training stages."""
@@ -173,6 +184,10 @@ class ArmResult:
 
     def value(self, key: str) -> Estimate | float | None:
         """An evaluation metric or a compute quantity (any COLUMN_LABELS key)."""
+        if key in LABEL_LABELS:
+            spent = [s.gold_labels() for s in self.seeds]
+            known = [v for v in spent if v is not None]
+            return sum(known) / len(known) if known else None
         return self.compute(key) if key in COMPUTE_LABELS else self.estimate(key)
 
     def row(self, keys: Sequence[str] = HEADLINE) -> dict[str, Estimate | float | None]:
@@ -190,9 +205,36 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
+def sampling_record(provenance: dict[str, Any]) -> dict[str, Any]:
+    """A curation's sampling cost (`provenance.json`) as `compute/*` fields, so rejection
+    sampling is charged to the arm that trains on its data (E5)."""
+    cost = provenance.get("cost") or {}
+    return {
+        "compute/flops_generation": cost.get("flops_generation") or 0.0,
+        "compute/tokens_generated": cost.get("tokens_generated") or 0,
+        "compute/generation_s": cost.get("seconds") or 0.0,
+    }
+
+
+def stage_summary(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A training stage's compute record and monitor curve, by kind: an SFT or GRPO run's
+    summary and metrics; a curation's sampling cost (no curve); a distillation's teacher
+    sampling plus its student run, and the student's curve."""
+    if kind == "curate":
+        return sampling_record(read_json(folder / "data" / "provenance.json")), []
+    if kind == "distill":
+        student = folder / "run" / "student"
+        summary = read_json(student / "summary.json")
+        sampling = sampling_record(read_json(folder / "run" / "traces" / "provenance.json"))
+        merged = {**summary, **{k: summary.get(k, 0) + v for k, v in sampling.items()}}
+        return merged, read_jsonl(student / "metrics.jsonl")
+    run = folder / "run"
+    return read_json(run / "summary.json"), read_jsonl(run / "metrics.jsonl")
+
+
 def seed_result(run: ArmRun, outcome: ReproduceResult) -> SeedResult:
     eval_folder = outcome.folder(run.eval.key) / "eval"
-    training = [outcome.folder(stage.key) / "run" for stage in run.training]
+    stages = [stage_summary(s.name, outcome.folder(s.key)) for s in run.training]
     summary = read_json(eval_folder / "summary.json")
     audit = summary.get("audit") or {}
     return SeedResult(
@@ -203,8 +245,8 @@ def seed_result(run: ArmRun, outcome: ReproduceResult) -> SeedResult:
         world_seed=run.world.world_seed,
         held_out_category=run.world.held_out_category,
         world=run.world.label,
-        training=[read_json(folder / "summary.json") for folder in training],
-        curves=[read_jsonl(folder / "metrics.jsonl") for folder in training],
+        training=[record for record, _ in stages],
+        curves=[curve for _, curve in stages],
     )
 
 

@@ -106,13 +106,15 @@ class PlotConfig:
 
     kind: str
     """proxy-vs-gold, metric-series, comparison-bars, pareto, hack-kinds, gao-fit,
-    hacking-ratio (or module:function)."""
+    hacking-ratio, transfer, harm-curves (or module:function; `figures.PLOT_KINDS` lists the
+    registered ones)."""
     metrics: list[str] = field(default_factory=list)
     """Evaluation metrics to plot (comparison-bars; pareto's gain is the first); empty: the
     kind's default."""
     monitor: list[str] = field(default_factory=list)
-    """Monitor record keys to plot over steps, e.g. 'probe/format_valid' (metric-series), or
-    the gold key to fit (gao-fit, default 'probe/gold_reward'); empty: the kind's default."""
+    """Monitor record keys to plot over steps, e.g. 'probe/format_valid' (metric-series), the
+    gold key to fit (gao-fit, default 'probe/gold_reward'), or the x and y keys (harm-curves,
+    default trained and held-out harmful compliance); empty: the kind's default."""
     reference: str | None = None
     """The arm gains are measured against (pareto; None: the first arm)."""
     caption: str | None = None

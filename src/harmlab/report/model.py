@@ -38,15 +38,19 @@ class Figure:
         return cls(buffer.getvalue(), caption)
 
 
+Cell = Estimate | float | str | None
+"""A table cell: an estimate, a bare number, a verdict in words, or None ('not measured')."""
+
+
 @dataclass(frozen=True)
 class Table:
     """A table of estimates: one row per label, one column per metric; None is 'not measured'."""
 
     columns: tuple[str, ...]
-    rows: Mapping[str, Mapping[str, Estimate | float | None]]
+    rows: Mapping[str, Mapping[str, Cell]]
     caption: str = ""
 
-    def cell(self, row: str, column: str) -> Estimate | float | None:
+    def cell(self, row: str, column: str) -> Cell:
         return self.rows[row].get(column)
 
 
@@ -87,8 +91,9 @@ class Report:
     """How to reproduce it: command, seeds, harmlab version, git commit, wall time."""
 
 
-def format_cell(value: Estimate | float | None) -> str:
-    """A table cell: an estimate with its interval, a bare number, or an em dash.
+def format_cell(value: Cell) -> str:
+    """A table cell: an estimate with its interval, a bare number, words as they are, or an em
+    dash.
 
     >>> format_cell(Estimate(0.5, 0.25, 0.75, 8))
     '0.500 [0.250, 0.750]'
@@ -97,6 +102,8 @@ def format_cell(value: Estimate | float | None) -> str:
     """
     if value is None:
         return "—"
+    if isinstance(value, str):
+        return value
     if isinstance(value, Estimate):
         return f"{_number(value.value)} [{_number(value.low)}, {_number(value.high)}]"
     return _number(value)

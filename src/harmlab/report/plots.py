@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 
 from harmlab.evaluation.intervals import Estimate
-from harmlab.report.model import Figure, Table
+from harmlab.report.model import Cell, Figure, Table
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def comparison_figure(table: Table, columns: Sequence[str], caption: str) -> Fig
     return Figure.from_matplotlib(fig, caption)
 
 
-def _interval(cell: Estimate | float | None) -> tuple[float, float, float]:
-    if cell is None:
+def _interval(cell: Cell) -> tuple[float, float, float]:
+    if cell is None or isinstance(cell, str):  # not measured, or a verdict in words: no bar
         return 0.0, 0.0, 0.0
     if isinstance(cell, Estimate):
         return cell.value, cell.low, cell.high

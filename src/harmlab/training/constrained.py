@@ -17,7 +17,15 @@ every generation batch, from the cost of all processes (identical on every rank)
 
 The cost is a rule or judge spec (`harmlab.evaluation.rules`; cost 1 where it calls a
 completion unsafe, 0 where safe) or any reward whose output is the cost (a learned cost model:
-`learned_safety` with `output: cost`).
+`learned_safety` with `output: cost`). A rule's cost is judged on harmful requests only (rows
+whose `family` is `harmful`; rows without the column always), so the mean cost, and the limit,
+are a harmful-compliance rate: the very quantity the evaluation reports, which is what lets E7
+state whether the constraint held. Counting benign prompts as cost 0 would instead tie the
+limit to the batch's share of harmful prompts.
+
+`CostPenalty` is the same cost as a plain reward term, -cost at a fixed weight: E7's penalised
+arm, which differs from the constrained one only in how the multiplier is set (fixed, not dual
+ascent) and where it enters (the reward sum, not the advantage).
 """
 
 from __future__ import annotations
@@ -27,13 +35,14 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
 import torch
 from accelerate.utils import gather
 
 from harmlab.data.records import PromptRecord
-from harmlab.evaluation.rules import Prompt, Rule, make_rule
+from harmlab.evaluation.rules import Prompt, Rule, check_rule, make_rule
 from harmlab.rewards.base import (
     RewardFunction,
     Text,
@@ -43,6 +52,7 @@ from harmlab.rewards.base import (
     rows,
 )
 from harmlab.rewards.registry import build_reward, in_world
+from harmlab.rewards.rules import ConfigurableReward
 from harmlab.training.config import ConstraintConfig
 from harmlab.training.grpo import MeteredGRPOTrainer
 from harmlab.world import SafetyWorld, WorldPrompt
@@ -94,16 +104,21 @@ def dual_update(multiplier: float, mean_cost: float, limit: float, lr: float) ->
 
 @dataclass(frozen=True)
 class RuleCost:
-    """A rule or judge as a cost with TRL's reward signature: 1 unsafe, 0 safe, None unjudged.
+    """A rule or judge as a cost with TRL's reward signature: 1 unsafe, 0 safe, None unjudged
+    (the rule does not judge it, or its `family` is not one of `families`).
 
     >>> from harmlab.evaluation.rules import make_rule
     >>> cost = RuleCost(make_rule("keyword_blocklist:completion"))
     >>> cost(["q", "q"], ["<think>.</think> Nothing.", "<think>.</think> kill it"])
     [0.0, 1.0]
+    >>> cost(["q", "q"], ["<think>.</think> kill it"] * 2, family=["harmful", "borderline"])
+    [1.0, None]
     """
 
     rule: Rule | None
     """The rule (None: `none`, a cost of 0 everywhere)."""
+    families: tuple[str, ...] = ("harmful",)
+    """Rows whose `family` column is one of these are costed (rows without it always)."""
 
     @property
     def __name__(self) -> str:  # what TRL-style logs call it
@@ -114,11 +129,60 @@ class RuleCost:
     ) -> list[float | None]:
         if self.rule is None:
             return [0.0] * len(completions)
-        asked = [
-            prompt_of(p, row) for p, row in zip(prompts, rows(kwargs, len(prompts)), strict=True)
+        table = rows(kwargs, len(prompts))
+        costed = [i for i, row in enumerate(table) if self.costs(row)]
+        out: list[float | None] = [None] * len(completions)
+        if not costed:
+            return out
+        asked = [prompt_of(prompts[i], table[i]) for i in costed]
+        verdicts = self.rule.verdicts(asked, [completion_text(completions[i]) for i in costed])
+        for i, verdict in zip(costed, verdicts, strict=True):
+            out[i] = None if verdict.safe is None else float(not verdict.safe)
+        return out
+
+    def costs(self, row: dict[str, Any]) -> bool:
+        """Whether a training row is costed (its family is one of `families`, or unknown)."""
+        return is_missing(row.get("family")) or row["family"] in self.families
+
+
+@dataclass(frozen=True)
+class CostPenalty(ConfigurableReward):
+    """A rule or judge cost as a penalty reward term: -1 where the rule calls a completion
+    unsafe, 0 where safe, None where it does not judge (the `RuleCost`, negated); its weight in
+    `rewards:` is the fixed multiplier.
+
+    rewards: [..., {name: "harmlab.training.constrained:CostPenalty", weight: 1.0}]
+
+    >>> penalty = CostPenalty(cost="keyword_blocklist:completion")
+    >>> penalty(["q", "q"], ["<think>.</think> Nothing.", "<think>.</think> kill it"])
+    [0.0, -1.0]
+    """
+
+    name: ClassVar[str] = "cost_penalty"
+    cost: str = "gold"
+    """The cost as a rule or judge spec `NAME[:SPAN]`, as `constraint.cost`."""
+    world_seed: int = 0
+    """The SafetyWorld the rule judges in (the training world's, set by the registry)."""
+    held_out_category: str | None = None
+    """That world's held-out category (None: its default)."""
+    families: tuple[str, ...] = ("harmful",)
+    """Rows whose `family` column is one of these are penalised (rows without it always)."""
+
+    def __post_init__(self) -> None:
+        check_rule(self.cost)  # a bad spec fails when the config is built
+
+    @cached_property
+    def rule_cost(self) -> RuleCost:
+        return RuleCost(
+            make_rule(self.cost, self.world_seed, self.held_out_category), self.families
+        )
+
+    def __call__(
+        self, prompts: Sequence[Text], completions: Sequence[Text], **kwargs: Any
+    ) -> list[float | None]:
+        return [
+            None if c is None else 0.0 - c for c in self.rule_cost(prompts, completions, **kwargs)
         ]
-        verdicts = self.rule.verdicts(asked, [completion_text(c) for c in completions])
-        return [None if v.safe is None else float(not v.safe) for v in verdicts]
 
 
 def prompt_of(prompt: Text, row: dict[str, Any]) -> Prompt:

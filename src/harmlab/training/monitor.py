@@ -5,7 +5,9 @@
 Every optimizer step it appends one flushed record to `metrics.jsonl`: the trainer's own logs
 (loss; for GRPO TRL's reward, reward_std, per-reward means, kl, entropy), the compute meter's
 totals, and, every `monitor.every` steps (and at the first and last), a probe of the policy
-graded by the gold judge and by the rule named in `monitor.rule` (`harmlab.training.probe`).
+graded by the gold judge and by the rule named in `monitor.rule` (`harmlab.training.probe`);
+the probe's held-out harmful requests are sampled in the same batch and scored apart
+(`probe/*_held_out`), every other probe key reads the trained probes only.
 The same numbers go to TensorBoard when asked and to the progress bar. TRL's end-of-train
 summary is not a step: it goes to summary.json instead, so steps in metrics.jsonl are unique.
 """
@@ -23,7 +25,7 @@ from harmlab.evaluation.rules import Rule
 from harmlab.rewards.base import RewardFunction
 from harmlab.training.compute import ComputeMeter
 from harmlab.training.config import MonitorConfig
-from harmlab.training.probe import score_probe, token_stats
+from harmlab.training.probe import score_held_out, score_probe, token_stats
 from harmlab.training.rundir import MetricsLog
 from harmlab.world import SafetyWorld, WorldPrompt
 
@@ -96,15 +98,22 @@ class GoldMonitor(TrainerCallback):
         )
         was_training = model.training
         model.eval()
-        texts = [p.text for p in self.probes]
         with self.meter.phase("probe"):
-            rows = generate_rows(model, tokenizer, texts, sampling, seed=step)
+            rows = generate_rows(model, tokenizer, [p.text for p in self.probes], sampling, step)
+            trained = [(p, g) for p, g in zip(self.probes, rows, strict=True) if not p.held_out]
+            held = [(p, g) for p, g in zip(self.probes, rows, strict=True) if p.held_out]
+            prompts, generations = [p for p, _ in trained], [g for _, g in trained]
             out: dict[str, Any] = score_probe(
-                self.world, self.probes, rows, self.rewards, self.rule
+                self.world, prompts, generations, self.rewards, self.rule
             )
+            if held:
+                out |= score_held_out(
+                    self.world, [p for p, _ in held], [g for _, g in held], self.rule
+                )
             if self.start_model is not None and self.config.kl:
+                texts = [p.text for p in prompts]
                 stats = token_stats(
-                    model, self.start_model, tokenizer, texts, [g.text for g in rows]
+                    model, self.start_model, tokenizer, texts, [g.text for g in generations]
                 )
                 out["probe/kl"] = stats.kl
                 out["probe/sqrt_kl"] = math.sqrt(max(stats.kl, 0.0))

@@ -10,6 +10,13 @@ while gold says harmful, refusal, over-refusal, accuracy, language mixing), plus
 start policy. The gold rates are the evaluation harness's: the probe builds its observations
 with `harmlab.evaluation.card.world_observations` and reads `harmlab.evaluation.metrics`'
 headline metrics (`PROBE_METRICS` maps each `probe/*` key to its metric), point values only.
+
+Generalization over checkpoints (E2's "compare at equal in-distribution harm"): the probe set
+also holds held-out harmful requests (`heldout_test`, the axes taking turns), scored apart by
+`score_held_out` into `probe/harmful_compliance_held_out` and its twins
+(`PROBE_HELD_OUT_METRICS`), so plotting held-out against trained compliance over checkpoints
+needs no second evaluation. Every other key, KL included, is measured on the trained probes
+alone, as before. The extra requests cost a third more probe generation.
 The KL is the Monte-Carlo estimate E_{y~pi}[log pi(y) - log pi_0(y)] per completion, on the
 probe completions the policy sampled; entropy is the mean per-token entropy on them.
 """
@@ -47,14 +54,23 @@ PROBE_METRICS = {
 }
 """Each gold `probe/*` key and the headline metric (`metrics.HEADLINE_METRICS`) it reports."""
 
+PROBE_HELD_OUT_METRICS = {
+    "probe/harmful_compliance_held_out": "harmful_compliance_held_out",
+    "probe/refusal_held_out": "refusal_held_out",
+    "probe/gamed_held_out": "gamed_held_out",
+}
+"""Each `probe/*` key of the held-out harmful probes and the headline metric it reports."""
+
 
 def probe_prompts(world: SafetyWorld, per_family: int, seed: int = 0) -> list[WorldPrompt]:
-    """Fixed probes: harmful (test split, training categories), benign (test), borderline."""
+    """Fixed probes: harmful (test split, trained side of every axis), benign (test),
+    borderline, then `per_family` held-out harmful requests (every axis in turn)."""
     harmful = [p for p in world.sample("test", "harmful", per_family * 2, seed=seed)]
     harmful = [p for p in harmful if not p.held_out][:per_family]
     benign = world.sample("test", "benign", per_family, seed=seed)
     borderline = world.sample("borderline_test", "borderline", per_family, seed=seed)
-    return harmful + benign + borderline
+    held_out = world.sample("heldout_test", "harmful", per_family, seed=seed)
+    return harmful + benign + borderline + held_out
 
 
 def mean_or_none(values: Sequence[float]) -> float | None:
@@ -167,3 +183,15 @@ def score_probe(
         ),
         **{key: gold_rates[name] for key, name in PROBE_METRICS.items()},
     }
+
+
+def score_held_out(
+    world: SafetyWorld,
+    prompts: Sequence[WorldPrompt],
+    rows: Sequence[Generation],
+    rule: Rule | None,
+) -> dict[str, float | None]:
+    """The held-out probe metrics (`PROBE_HELD_OUT_METRICS`) of one round of held-out probes."""
+    obs = world_observations(world, prompts, rows, rule)
+    rates = point_values(obs, PROBE_HELD_OUT_METRICS.values())
+    return {key: rates[name] for key, name in PROBE_HELD_OUT_METRICS.items()}
