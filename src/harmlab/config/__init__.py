@@ -20,6 +20,9 @@ run directory keeps.
 
 Supported field types: bool, int, float, str, `X | None`, `Literal[...]`, `list[X]`,
 `tuple[X, ...]`, `dict[str, X]`, `Any`, and nested dataclasses (also inside lists).
+
+Reading YAML (strict, located) and overrides is `config.yaml_source`; declared ranges are
+`config.ranges`; this module builds and writes back the dataclasses.
 """
 
 from __future__ import annotations
@@ -28,84 +31,42 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, Union
 
 import yaml
 
-from harmlab import HarmlabError
+from harmlab.config.ranges import Bounds, as_float, bounds, check_bounds, range_problem
+from harmlab.config.yaml_source import (
+    ConfigError,
+    RepeatedKeyError,
+    _Located,
+    kind_of,
+    parse_override,
+    parse_yaml,
+    read_yaml_mapping,
+    set_dotted,
+)
+
+__all__ = [
+    "Bounds",
+    "ConfigError",
+    "RepeatedKeyError",
+    "bounds",
+    "build",
+    "check_bounds",
+    "config_differences",
+    "config_to_dict",
+    "config_to_yaml",
+    "load_config",
+    "parse_override",
+    "parse_yaml",
+    "read_yaml_mapping",
+    "set_dotted",
+]
 
 T = TypeVar("T")
-
-
-class ConfigError(HarmlabError):
-    """A config file or override that does not match its schema (always one line: line breaks
-    inside quoted keys, values or overrides are shown escaped)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message.replace("\r", "\\r").replace("\n", "\\n"))
-
-
-class RepeatedKeyError(ConfigError):
-    """A YAML mapping that names the same key twice."""
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """The allowed range of a numeric config value; None leaves that side open."""
-
-    ge: float | None = None
-    """Smallest allowed value."""
-    gt: float | None = None
-    """The value must be greater than this."""
-    le: float | None = None
-    """Largest allowed value."""
-    lt: float | None = None
-    """The value must be smaller than this."""
-
-    def allows(self, value: float) -> bool:
-        """True when `value` lies in the range.
-
-        >>> Bounds(gt=0, le=1).allows(1), Bounds(gt=0, le=1).allows(0)
-        (True, False)
-        """
-        return value == value and not (  # NaN lies in no range
-            (self.ge is not None and value < self.ge)
-            or (self.gt is not None and value <= self.gt)
-            or (self.le is not None and value > self.le)
-            or (self.lt is not None and value >= self.lt)
-        )
-
-    def __str__(self) -> str:
-        """The range as a message reads it: '>= 1', '> 0', 'in (0, 1]'.
-
-        >>> str(Bounds(ge=1)), str(Bounds(gt=0)), str(Bounds(gt=0, le=1)), str(Bounds(lt=2.5))
-        ('>= 1', '> 0', 'in (0, 1]', '< 2.5')
-        """
-        low = f"[{self.ge:g}" if self.ge is not None else None
-        low = f"({self.gt:g}" if self.gt is not None else low
-        high = f"{self.le:g}]" if self.le is not None else None
-        high = f"{self.lt:g})" if self.lt is not None else high
-        if low and high:
-            return f"in {low}, {high}"
-        if low:
-            return f"{'>=' if low[0] == '[' else '>'} {low[1:]}"
-        if high:
-            return f"{'<=' if high[-1] == ']' else '<'} {high[:-1]}"
-        return "any finite number"
-
-
-def bounds(
-    *,
-    ge: float | None = None,
-    gt: float | None = None,
-    le: float | None = None,
-    lt: float | None = None,
-) -> dict[str, Bounds]:
-    """Field metadata declaring a numeric range: `field(default=8, metadata=bounds(ge=2))`."""
-    return {"bounds": Bounds(ge, gt, le, lt)}
 
 
 def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequence[str] = ()) -> T:
@@ -120,135 +81,6 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: Sequenc
     if overrides:  # a bad key or value may come from the command line, not the file
         source += " with overrides " + " ".join(overrides)
     return build(cls, raw, source=source)
-
-
-# --- YAML: strict (no repeated keys) and located (every key knows its line) -------------------
-
-
-class _Located(dict[Any, Any]):
-    """A YAML mapping that remembers where each of its keys was written."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.where: dict[Any, str] = {}
-        """Key -> 'file:line N' (keys set by an override have none)."""
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses repeated keys and records each key's line."""
-
-    source = "<yaml>"
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> _Located:
-        if isinstance(node, yaml.MappingNode):
-            self._reject_repeated_keys(node)
-        located = _Located(super().construct_mapping(node, deep=deep))
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                key = self.construct_object(key_node)
-                located.where.setdefault(key, f"{self.source}:line {key_node.start_mark.line + 1}")
-        return located
-
-    def _reject_repeated_keys(self, node: yaml.MappingNode) -> None:
-        seen: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
-                continue  # merged keys may be overridden; complex keys are PyYAML's to check
-            key, line = self.construct_object(key_node), key_node.start_mark.line + 1
-            if key in seen:
-                raise RepeatedKeyError(
-                    f"{self.source}:line {line}: key '{key}' is repeated (first at line "
-                    f"{seen[key]}); a key may appear once per mapping"
-                )
-            seen[key] = line
-
-
-def _construct_located_map(loader: _StrictLoader, node: yaml.MappingNode) -> Iterator[_Located]:
-    data = _Located()
-    yield data
-    value = loader.construct_mapping(node)
-    data.update(value)
-    data.where.update(value.where)
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_located_map)
-
-
-def parse_yaml(text: str, source: str) -> Any:
-    """YAML text as data, refusing repeated keys; `source` names it in errors."""
-    try:
-        loader = _StrictLoader(text)  # refuses non-printable characters already
-        loader.source = source
-        try:
-            return loader.get_single_data()
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as error:
-        where = getattr(error, "problem_mark", None)
-        line = f"line {where.line + 1}: " if where is not None else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(f"{source}:{line}not valid YAML: {problem}".replace("\n", " ")) from None
-    except RecursionError:
-        raise ConfigError(f"{source}: nested too deeply to be a config") from None
-
-
-def read_yaml_mapping(path: Path) -> dict[str, Any]:
-    """The top-level mapping of a YAML file (an empty file is an empty mapping)."""
-    if not path.is_file():
-        raise ConfigError(f"config file '{path}' does not exist")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(f"config file '{path}' cannot be read: {error.strerror}") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data.count(b"\n", 0, error.start) + 1
-        raise ConfigError(f"{path}:line {line}: not UTF-8 text ({error.reason})") from None
-    parsed = parse_yaml(text, str(path))
-    if parsed is None:
-        return {}
-    if not isinstance(parsed, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys, not {_kind(parsed)}")
-    return parsed
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """`'train.beta=0.02'` -> `('train.beta', 0.02)`; the value is parsed as YAML."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"override '{text}' is not of the form key=value")
-    try:
-        parsed = parse_yaml(value, f"override '{text}'") if value.strip() else ""
-    except RepeatedKeyError:
-        raise
-    except ConfigError:
-        parsed = value  # not YAML: the text itself
-    return key.strip(), parsed
-
-
-def set_dotted(raw: dict[str, Any], key: str, value: Any, source: str) -> None:
-    """Set `a.b.0.c` in nested mappings/lists, creating mappings on the way."""
-    node: Any = raw
-    parts = key.split(".")
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                raise ConfigError(f"{source}: '{part}' is not an index of a {len(node)}-item list")
-            if last:
-                node[int(part)] = value
-            else:
-                node = node[int(part)]
-        elif isinstance(node, dict):
-            if isinstance(node, _Located):  # the file's line no longer holds (all of) the value
-                node.where.pop(part, None)
-            if last:
-                node[part] = value
-            else:
-                node = node.setdefault(part, {})
-        else:
-            raise ConfigError(f"{source}: cannot set '{part}' inside a {_kind(node)}")
 
 
 # --- building dataclasses: keys, types, ranges ------------------------------------------------
@@ -291,7 +123,7 @@ class _Reader:
         if isinstance(raw, cls):
             return raw
         if not isinstance(raw, dict):
-            raise self.fail(here, where, f"must be a mapping, not {_kind(raw)}")
+            raise self.fail(here, where, f"must be a mapping, not {kind_of(raw)}")
         hints = typing.get_type_hints(cls)
         fields = {f.name: f for f in dataclasses.fields(cls) if f.init}  # type: ignore[arg-type]
         unknown = [k for k in raw if k not in fields]
@@ -380,7 +212,7 @@ class _Reader:
                 return int(value)
             raise self.fail(here, where, f"must be an integer, got {value!r}")
         if hint is float:
-            number = _as_float(value)
+            number = as_float(value)
             if number is None:
                 raise self.fail(here, where, f"must be a number, got {value!r}")
             if not math.isfinite(number):
@@ -393,29 +225,6 @@ class _Reader:
         raise self.fail(here, where, f"has a type the loader does not support: {hint}")
 
 
-def range_problem(item: dataclasses.Field[Any], value: Any) -> str | None:
-    """What is wrong with `value` for a field with declared bounds (None when it is fine)."""
-    allowed = item.metadata.get("bounds")
-    if not isinstance(allowed, Bounds):
-        return None
-    for number in _numbers(value):
-        shown = value if number is value else number
-        if not math.isfinite(number):
-            return f"is {shown!r}; it must be a finite number {allowed}"
-        if not allowed.allows(number):
-            return f"is {shown!r}; it must be {allowed}"
-    return None
-
-
-def check_bounds(config: Any, source: str) -> None:
-    """Check the declared ranges of a dataclass built in code rather than read by `build`
-    (a `__post_init__` calls it), so a bad value fails where it is made, not deep in a loop."""
-    for item in dataclasses.fields(config):
-        problem = range_problem(item, getattr(config, item.name))
-        if problem:
-            raise ConfigError(f"{source}: '{item.name}' {problem}")
-
-
 def _required(item: dataclasses.Field[Any]) -> bool:
     return item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING
 
@@ -423,34 +232,6 @@ def _required(item: dataclasses.Field[Any]) -> bool:
 def _is_one_of(value: Any, options: tuple[Any, ...]) -> bool:
     # Compared by type too: YAML's `1` must not pass for a Literal[True] and vice versa.
     return any(value == option and type(value) is type(option) for option in options)
-
-
-def _as_float(value: Any) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except OverflowError:  # an integer too large for a float
-            return math.inf
-    if isinstance(value, str):
-        try:
-            return float(value)  # YAML reads '1e-3' (no dot) as a string
-        except ValueError:
-            return None
-    return None
-
-
-def _numbers(value: Any) -> Iterator[float]:
-    """Every number inside a coerced value (itself, list items, mapping values)."""
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, int | float):
-        yield value
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _numbers(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _numbers(item)
 
 
 def _plain(value: Any, done: dict[int, Any] | None = None) -> Any:
@@ -471,10 +252,6 @@ def _plain(value: Any, done: dict[int, Any] | None = None) -> Any:
     done[id(value)] = items
     items.extend(_plain(v, done) for v in value)
     return items
-
-
-def _kind(value: Any) -> str:
-    return type(value).__name__
 
 
 # --- writing configs back ---------------------------------------------------------------------
