@@ -22,6 +22,7 @@ import sys
 import time
 from typing import Any
 
+import harmlab  # noqa: F401  (before torch: harmlab sets OpenMP's passive wait policy)
 import torch
 
 

@@ -27,6 +27,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import harmlab  # noqa: F401  (sets OMP_WAIT_POLICY before torch loads OpenMP, as harmlab does)
+
+# isort: split
 import numpy as np
 import torch
 

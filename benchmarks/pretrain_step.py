@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/pretrain_step.py                       # every candidate, fp32
     .venv/bin/python benchmarks/pretrain_step.py --candidates default --bf16
     .venv/bin/python benchmarks/pretrain_step.py --threads 1 --steps 6
+    .venv/bin/python benchmarks/pretrain_step.py --phases --candidates default
 
 For each candidate config it times optimizer steps (forward, backward, clip, AdamW) on random
 token blocks of the configured batch shape and prints tokens/s, achieved model FLOP/s
@@ -12,15 +13,30 @@ CPUs. "est. s" is the whole pretraining run, steps x batch x seq_len tokens at t
 (tokenizing the corpus adds a few seconds). With `--bf16` every candidate is also timed under
 bfloat16 autocast, against the bf16 matmul: `TinyModelConfig.bf16_autocast` is off by default
 because on this project's 2-core Xeon autocast made a step slower, not faster.
+
+With `--phases` it first times what a pretraining run does besides its steps, on the default
+world's full corpus (building it, rendering the chat texts, training the tokenizer, tokenizing,
+packing), so the profile says where a run's time goes: the steps, at more than 95% of it.
+
+harmlab sets `OMP_WAIT_POLICY=PASSIVE` on import (`harmlab/__init__.py`), which this script
+does before torch loads OpenMP. `--compare-wait-policy` times the candidates in child processes
+with that setting and with OpenMP's default (spin, then sleep), alternated twice in one run: on
+a shared CPU the default's spinning threads wait for descheduled ones at every operation.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 from dataclasses import dataclass, replace
 
+import harmlab  # noqa: F401  (sets OMP_WAIT_POLICY before torch loads OpenMP)
+
+# isort: split
 import torch
 
 from harmlab.models.tiny import _optimizer, build_model
@@ -88,6 +104,49 @@ def time_steps(cfg: TinyModelConfig, bf16: bool, steps: int, warmup: int) -> Ste
     return StepTiming(seconds, tokens_per_second, tokens_per_second * training_flops_per_token(cfg))
 
 
+def time_phases(cfg: TinyModelConfig) -> dict[str, float]:
+    """Seconds of each step of `models.tiny._pretrain` before training, on the real corpus."""
+    from harmlab.models.chat import render_conversation
+    from harmlab.models.tiny import end_token_id, pack_token_stream
+    from harmlab.world import pretrain_conversations
+
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal start
+        seconds[name] = time.perf_counter() - start
+        start = time.perf_counter()
+
+    conversations = pretrain_conversations(SafetyWorld(0), cfg.corpus_size, seed=cfg.seed)
+    lap("build corpus")
+    texts = [render_conversation(prompt, response) for prompt, response in conversations]
+    lap("render chat texts")
+    tokenizer = train_tokenizer(texts, cfg.vocab_size, model_max_length=cfg.max_position)
+    lap("train tokenizer")
+    token_ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
+    lap("tokenize")
+    pack_token_stream(token_ids, cfg.seq_len, end_token_id(tokenizer))
+    lap("pack blocks")
+    return seconds
+
+
+def compare_wait_policies(argv: list[str], rounds: int = 2) -> None:
+    """This benchmark's table under OpenMP's default wait policy and under PASSIVE, alternated."""
+    args = [a for a in argv if a not in ("--compare-wait-policy", "--phases")]
+    for _ in range(rounds):
+        for policy in ("", "PASSIVE"):  # empty: OpenMP's default (harmlab keeps an exported value)
+            result = subprocess.run(
+                [sys.executable, __file__, *args],
+                env=os.environ | {"OMP_WAIT_POLICY": policy},
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            for line in result.stdout.splitlines()[2:]:
+                print(f"{policy or 'default':>7} {line}")
+
+
 def describe(cfg: TinyModelConfig) -> str:
     """The shape and schedule of a candidate, in one short line."""
     return (
@@ -104,9 +163,22 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default).")
     parser.add_argument("--bf16", action="store_true", help="Also time bfloat16 autocast.")
     parser.add_argument("--matmul", type=int, default=2048, help="Reference matmul size.")
+    parser.add_argument("--phases", action="store_true", help="Also time the non-step phases.")
+    parser.add_argument(
+        "--compare-wait-policy",
+        action="store_true",
+        help="Time under OpenMP's default wait policy and PASSIVE, alternated (child processes).",
+    )
     args = parser.parse_args()
+    if args.compare_wait_policy:
+        compare_wait_policies(sys.argv[1:])
+        return
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.phases:
+        phases = time_phases(DEFAULT)
+        print("before the first step: " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
+        print(f"  in all {sum(phases.values()):.1f} s")
     precisions = {"fp32": torch.float32} | ({"bf16": torch.bfloat16} if args.bf16 else {})
     peaks = {name: matmul_flops_per_second(args.matmul, dt, 5) for name, dt in precisions.items()}
     print(

@@ -30,6 +30,12 @@ def allow_network() -> None:
 
 
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# OpenMP threads that spin while waiting for each other stall whenever the CPU is shared (two
+# `--jobs`, other users): on the 2-core machine under load a pretraining step took 2.4-5.3x
+# longer and a batch of tiny-model generation 10x longer (and burned 12x the CPU) than with
+# passive waiting (benchmarks/pretrain_step.py --compare-wait-policy). OpenMP reads it when
+# torch loads it, so it only applies if harmlab is imported first; an exported value wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 if not network_allowed():
     for _name in _OFFLINE_VARIABLES:
         os.environ[_name] = "1"

@@ -22,17 +22,26 @@ def pretrain(
     world_seed: Annotated[
         int, typer.Option(min=0, help="Seed of the world whose corpus is used.")
     ] = 0,
+    from_scratch: Annotated[
+        bool,
+        typer.Option(help="Pretrain even when the cache or the shipped weights have the model."),
+    ] = False,
 ) -> None:
-    """Pretrain the embedded base model on SafetyWorld (reused from the cache when present)."""
+    """Pretrain the embedded base model on SafetyWorld (reused from the cache when present,
+    installed from the shipped weights when they are this world's)."""
     import time
 
     from harmlab.models.embedded import ensure_tiny_model, tiny_model_folder
     from harmlab.models.folders import is_complete_model_folder
+    from harmlab.models.shipped import MANIFEST
 
-    cached = is_complete_model_folder(tiny_model_folder(world_seed))
+    cached = is_complete_model_folder(tiny_model_folder(world_seed)) and not from_scratch
     start = time.perf_counter()
-    folder = ensure_tiny_model(world_seed)
-    verb = "reused from cache" if cached else "pretrained"
+    folder = ensure_tiny_model(world_seed, from_scratch=from_scratch)
+    shipped = (folder / MANIFEST).is_file() and not from_scratch
+    verb = "pretrained"
+    if cached or shipped:
+        verb = "reused from cache" if cached else "installed from shipped weights"
     console.print(f"base model {verb} in {time.perf_counter() - start:.1f}s: {folder}")
 
 

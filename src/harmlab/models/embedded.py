@@ -1,6 +1,7 @@
 """The embedded base model: the tiny Llama pretrained on SafetyWorld's unaligned corpus.
 
-    harmlab pretrain        # builds it (a few minutes on 2 CPU cores), then reuses it
+    harmlab pretrain                  # installs the shipped weights (seconds), then reuses them
+    harmlab pretrain --from-scratch   # pretrains it (about ten minutes on 2 shared CPU cores)
 
 `student` (`ensure_student_model`) is a smaller model pretrained the same way on the same
 corpus, so it shares the tiny model's tokenizer: the default student of distillation.
@@ -8,7 +9,8 @@ corpus, so it shares the tiny model's tokenizer: the default student of distilla
 `tiny` names `ensure_tiny_model` in the model registry (`models.resolve.MODELS`):
 `load_model("tiny")` pretrains the base model of the default world if the cache lacks it. The
 cache key holds the world version and seed, the base behaviour mix and the whole model config,
-so changing any of them trains a new base model.
+so changing any of them trains a new base model. The default world's base model also ships in
+the package (`models.shipped`), used only when payload, config and corpus all match.
 """
 
 from __future__ import annotations
@@ -36,9 +38,14 @@ def tiny_model_folder(world_seed: int = 0, cfg: TinyModelConfig | None = None) -
 
 
 def ensure_tiny_model(
-    world_seed: int = 0, cfg: TinyModelConfig | None = None, progress: bool = True
+    world_seed: int = 0,
+    cfg: TinyModelConfig | None = None,
+    progress: bool = True,
+    from_scratch: bool = False,
 ) -> Path:
-    """The cached base model of SafetyWorld(world_seed), pretrained first if missing."""
+    """The cached base model of SafetyWorld(world_seed), built first if missing: from the
+    shipped weights when they are this world's and config's, else pretrained. `from_scratch`
+    pretrains regardless (and replaces the cached model)."""
     cfg = cfg or TinyModelConfig()
     world = SafetyWorld(world_seed)
     return ensure_base_model(
@@ -46,12 +53,18 @@ def ensure_tiny_model(
         base_model_payload(world),
         cfg,
         progress=progress,
+        from_scratch=from_scratch,
     )
 
 
 STUDENT_CONFIG = TinyModelConfig(hidden_size=96, num_layers=2, num_heads=2, num_kv_heads=2)
 """The distillation student: half the width and layers of `tiny` (about a fifth of its
 non-embedding parameters); same vocabulary, corpus and schedule, hence the same tokenizer."""
+
+
+def student_model_folder(world_seed: int = 0) -> Path:
+    """Where the student model of this world lives in the cache (it may not exist yet)."""
+    return tiny_model_folder(world_seed, STUDENT_CONFIG)
 
 
 def ensure_student_model(world_seed: int = 0, progress: bool = True) -> Path:

@@ -1,6 +1,6 @@
 """The tiny embedded model: a ~2M-parameter Llama pretrained from scratch on a world's corpus.
 
-    harmlab pretrain                # pretrains it (through models.base.ensure_base_model)
+    harmlab pretrain --from-scratch   # pretrains it (through models.base.ensure_base_model)
 
 `pretrain` renders each (prompt, response) pair in the chat format of `models.chat`, trains a
 byte-level BPE tokenizer on the texts, packs the token stream into fixed-length blocks and

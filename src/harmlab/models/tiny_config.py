@@ -1,6 +1,6 @@
 """The tiny embedded model's configuration: architecture and pretraining schedule, as data.
 
-    harmlab pretrain                # pretrains a model with these defaults (models.tiny.pretrain)
+    harmlab pretrain --from-scratch   # pretrains a model with these defaults (models.tiny)
 
 Kept apart from `models.tiny` so that code which only needs the config (the cache lookup in
 `models.base`, YAML loading) does not import torch. Every field is part of the base model's
