@@ -22,7 +22,9 @@ import sys
 import time
 from typing import Any
 
-import harmlab  # noqa: F401  (before torch: harmlab sets OpenMP's passive wait policy)
+import harmlab  # noqa: F401  (sets OMP_WAIT_POLICY before torch loads OpenMP)
+
+# isort: split
 import torch
 
 
