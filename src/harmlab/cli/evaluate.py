@@ -96,8 +96,10 @@ def evaluate(
         batch_size=batch_size,
         seed=seed,
     )
+    from harmlab.models.embedded import for_world
+
     config = EvalConfig(
-        model=model,
+        model=for_world(model, world_seed),  # `tiny`: the base model of --world-seed's world
         suite=suite,
         judges=judge_specs(judges),
         trusted=trusted,

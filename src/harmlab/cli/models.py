@@ -83,9 +83,10 @@ def card(
     from harmlab.evaluation.card import CardConfig, behaviour_card, card_prompts, card_to_json
     from harmlab.evaluation.generation import SamplingConfig
     from harmlab.files import atomic_write_json
+    from harmlab.models.embedded import for_world
     from harmlab.world import SafetyWorld
 
-    lm, tokenizer = load(model)
+    lm, tokenizer = load(for_world(model, world_seed))  # `tiny`: this world's base model
     world = SafetyWorld(world_seed)
     config = CardConfig(world_seed=world_seed, sampling=replace(SamplingConfig(), seed=seed))
     total = len(card_prompts(world, config))

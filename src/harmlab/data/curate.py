@@ -37,6 +37,7 @@ from harmlab.data.records import PromptRecord, PromptSet, record_from_world
 from harmlab.evaluation.metrics import task_correct
 from harmlab.evaluation.rules import Rule, check_rule, make_rule
 from harmlab.files import atomic_write_json, atomic_write_text
+from harmlab.models.embedded import for_world
 from harmlab.refusal_strings import matched_phrase, refusal_list
 
 if TYPE_CHECKING:  # generation imports torch; a config (DistillRunConfig embeds this) must not
@@ -318,7 +319,7 @@ def curate(
     prompts = curation_prompts(config)
     if not prompts.records:
         raise HarmlabError(f"prompt set '{config.prompts}' is empty")
-    sampler = sampler or _sampler(model)
+    sampler = sampler or _sampler(for_world(model, config.world_seed))
     samples = sample_all(sampler, prompts, config)
     kept, tallies = select(samples, rule, config)
     record = provenance(config, model, rule, samples, tallies, _parameter_count(sampler))

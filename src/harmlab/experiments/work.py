@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harmlab.experiments.plan import PlannedStage
+from harmlab.models.embedded import world_model
 
 if TYPE_CHECKING:
     from harmlab.data.curate import CurateConfig
@@ -29,23 +30,6 @@ STAGE_FOLDERS = {"curate": "data", "sft": "run", "grpo": "run", "distill": "run"
 """Each stage kind's work folder inside its stage folder."""
 MODEL_PATHS = {"sft": "run/final", "grpo": "run/final", "distill": "run/student/final"}
 """Where a model-making stage's model is, inside its stage folder."""
-
-WORLD_MODELS = ("tiny", "student")
-"""Model names that mean one model per world: the embedded base model and the smaller
-student, each pretrained on that world's corpus."""
-
-
-def world_model(reference: str, world_seed: int, build: bool = True) -> Path | None:
-    """A world's embedded model folder (pretrained first when `build` and missing); None when
-    `reference` names no world model."""
-    from harmlab.models import embedded
-
-    if reference not in WORLD_MODELS:
-        return None
-    if reference == "tiny":
-        return (embedded.ensure_tiny_model if build else embedded.tiny_model_folder)(world_seed)
-    locate = embedded.ensure_student_model if build else embedded.student_model_folder
-    return locate(world_seed)
 
 
 def run_stage(item: PlannedStage, folder: Path, start: str, threads: int | None) -> None:

@@ -70,3 +70,26 @@ def student_model_folder(world_seed: int = 0) -> Path:
 def ensure_student_model(world_seed: int = 0, progress: bool = True) -> Path:
     """The cached student-size base model of SafetyWorld(world_seed), pretrained if missing."""
     return ensure_tiny_model(world_seed, STUDENT_CONFIG, progress)
+
+
+WORLD_MODELS = ("tiny", "student")
+"""Model names that mean one model per world: the base model and the smaller student, each
+pretrained on that world's corpus. Anywhere a world seed is given (`--world-seed`,
+`prompts.world_seed`, `traces.world_seed`), these names mean that world's model."""
+
+
+def world_model(reference: str, world_seed: int, build: bool = True) -> Path | None:
+    """A world's embedded model folder (built first when `build` and missing); None when
+    `reference` names no world model."""
+    if reference not in WORLD_MODELS:
+        return None
+    if reference == "tiny":
+        return (ensure_tiny_model if build else tiny_model_folder)(world_seed)
+    return (ensure_student_model if build else student_model_folder)(world_seed)
+
+
+def for_world(reference: str, world_seed: int) -> str:
+    """The model `reference` means in world `world_seed`: a world model's folder for that
+    world, anything else unchanged (without this, `tiny` would always be world 0's model)."""
+    folder = world_model(reference, world_seed) if world_seed != 0 else None
+    return str(folder) if folder is not None else reference

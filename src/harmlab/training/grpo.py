@@ -23,6 +23,7 @@ import torch
 from trl import GRPOTrainer
 from trl.trainer.utils import RepeatSampler
 
+from harmlab.models.embedded import for_world
 from harmlab.rewards.registry import build_rewards
 from harmlab.training.arguments import grpo_arguments, lora_config, resolve_run_config
 from harmlab.training.common import (
@@ -97,7 +98,8 @@ def train_grpo(
     if trained is not None:
         return trained
     dataset = grpo_dataset(config.prompts)
-    model, tokenizer = load_policy(config.model, config.threads)
+    start = for_world(config.model, config.prompts.world_seed)  # `tiny`: this world's base
+    model, tokenizer = load_policy(start, config.threads)
     rewards = (functions, weights)
     inputs = (data_world(config.prompts), rewards)
     monitor, meter = prepare_monitor(config, model, inputs, on_record)

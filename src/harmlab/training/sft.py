@@ -17,6 +17,7 @@ from typing import Any
 
 from trl import SFTTrainer
 
+from harmlab.models.embedded import for_world
 from harmlab.rewards.rules import accuracy_reward, format_reward
 from harmlab.training.arguments import lora_config, resolve_run_config, sft_arguments
 from harmlab.training.common import (
@@ -66,7 +67,7 @@ def train_sft(
     if trained is not None:
         return trained
     dataset = sft_dataset(config.data)
-    model, tokenizer = load_policy(config.model, config.threads)
+    model, tokenizer = load_policy(for_world(config.model, config.data.world_seed), config.threads)
     inputs = (data_world(config.data), MONITOR_REWARDS)
     monitor, meter = prepare_monitor(config, model, inputs, on_record)
     trainer = MeteredSFTTrainer(
