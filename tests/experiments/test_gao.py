@@ -9,7 +9,15 @@ import pytest
 from scripted_arms import ArmFactory, harmful_rows
 
 from harmlab.experiments.figures import gao_fit, hacking_ratio_series
-from harmlab.experiments.gao import Probe, check_peak, describe_check, fit_gao, gao_gold, probes
+from harmlab.experiments.gao import (
+    Probe,
+    check_peak,
+    describe_check,
+    describe_fit,
+    fit_gao,
+    gao_gold,
+    probes,
+)
 from harmlab.experiments.spec import PlotConfig
 
 ALPHA, BETA = 0.6, 0.25
@@ -128,3 +136,17 @@ def test_hacking_ratio_plot_kind_words_first_and_last(make_arm: ArmFactory) -> N
     assert paragraphs == ["rl: P(rule-safe | gold-harmful) on the probes (first seed) went "
                           "0.98 → 0.80 (step 1 → 10)."]  # fmt: skip
     assert len(figures) == 1
+
+
+def test_a_beta_the_probes_cannot_tell_from_zero_claims_no_peak() -> None:
+    """Gold rising about linearly with noise: β's interval holds 0, so no d* (which would be
+    exp(α/β − 1), astronomically far) is reported."""
+    import random
+
+    rng = random.Random(0)
+    d = [0.05 * i for i in range(1, 14)]
+    gold = [0.6 * x + rng.gauss(0.0, 0.05) for x in d]
+    fit = fit_gao(d, gold)
+    assert fit is not None and fit.beta.low < 0 < fit.beta.high
+    assert fit.peak_sqrt_kl is None and fit.peak_gold is None
+    assert "no peak claimed" in describe_fit("rl", fit, len(d))

@@ -59,8 +59,9 @@ def gao_gold(d: Any, alpha: float, beta: float) -> Any:
 
 @dataclass(frozen=True)
 class GaoFit:
-    """α and β with 95% intervals, and the peak they imply (None when β ≤ 0 or d* is beyond
-    floating point: no peak)."""
+    """α and β with 95% intervals, and the peak they imply (None unless β's interval lies above
+    0: a β the probes cannot tell from 0 puts d* = exp(α/β − 1) anywhere up to infinity, so
+    the fit claims no turn, by the wording rule of `comparisons.interval_side`)."""
 
     alpha: Estimate
     beta: Estimate
@@ -85,7 +86,8 @@ def fit_gao(sqrt_kl: Sequence[float], gold: Sequence[float]) -> GaoFit | None:
     t = float(stats.t.ppf(0.975, len(pairs) - 2))
     n = len(pairs)
     se_a, se_b = math.sqrt(max(cov[0, 0], 0.0)), math.sqrt(max(cov[1, 1], 0.0))
-    peak_d, peak_gold = _peak(float(alpha), float(beta), cov, t, n)
+    turns = float(beta) - t * se_b > 0  # the curve bends down within what the probes measure
+    peak_d, peak_gold = _peak(float(alpha), float(beta), cov, t, n) if turns else (None, None)
     return GaoFit(
         Estimate(float(alpha), float(alpha) - t * se_a, float(alpha) + t * se_a, n),
         Estimate(float(beta), float(beta) - t * se_b, float(beta) + t * se_b, n),
@@ -191,7 +193,7 @@ def describe_fit(arm: str, fit: GaoFit | None, points: int) -> str:
     text = f"{arm}: gold(d) = d(α − β log d) on {fit.points} probes: α {_bounds(fit.alpha)}, "
     text += f"β {_bounds(fit.beta)}"
     if fit.peak_sqrt_kl is None or fit.peak_gold is None:
-        return text + "; the fitted curve has no peak (β ≤ 0, or d* beyond reach)."
+        return text + "; no peak claimed (β's interval reaches 0: the probes show no turn)."
     return text + (
         f"; peak at √KL {_bounds(fit.peak_sqrt_kl)}, gold change {_bounds(fit.peak_gold)}."
     )
@@ -216,7 +218,7 @@ def describe_check(arm: str, check: PeakCheck | None, fraction: float = 0.3) -> 
     if early is None:
         return f"{head}, {check.early_points} with √KL > 0, too few to predict a peak; {observed}."
     if early.peak_sqrt_kl is None or early.peak_gold is None:
-        return f"{head}, the fit predicts no peak (β ≤ 0, or d* beyond reach); {observed}."
+        return f"{head}, the fit predicts no peak (β's interval reaches 0); {observed}."
     error = early.peak_gold.value - check.observed_gold
     return (
         f"{head}, predicted peak at √KL {_bounds(early.peak_sqrt_kl)}, gold change "
