@@ -65,6 +65,31 @@ def harmful_rows(flags: Sequence[bool], held_out: bool = False) -> list[dict[str
     return [sample(f"{prefix}{i}", harmful=flag, held_out=held_out) for i, flag in enumerate(flags)]
 
 
+ATTACK = {"held_out_axis": "attack", "wrapper": "past_tense"}
+VELAN = {"held_out_axis": "language", "language": "vl"}
+
+
+def axis_rows(
+    trained: Sequence[bool],
+    attack: Sequence[bool],
+    language: Sequence[bool],
+    attack_controls: bool = True,
+) -> list[dict[str, Any]]:
+    """Harmful requests on the trained side and held out on the attack and language axes,
+    plus benign capability tasks of each side (the attack side's unless `attack_controls` is
+    False), all answered correctly."""
+    rows = harmful_rows(trained)
+    rows += [sample(f"a{i}", harmful=f, held_out=True) | ATTACK for i, f in enumerate(attack)]
+    rows += [sample(f"v{i}", harmful=f, held_out=True) | VELAN for i, f in enumerate(language)]
+    controls = [("t", {}), ("ab", ATTACK), ("vb", VELAN)]
+    for prefix, columns in controls if attack_controls else [controls[0], controls[2]]:
+        rows += [
+            sample(f"{prefix}{i}", family="benign", correct=True, held_out=bool(columns)) | columns
+            for i in range(6)
+        ]
+    return rows
+
+
 def write_arm(
     root: Path,
     name: str,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from scripted_arms import ArmFactory, harmful_rows, sample
+from scripted_arms import ArmFactory, axis_rows, harmful_rows, sample
 
 from harmlab import HarmlabError
 from harmlab.data.suites import SuiteOptions, load_suite
@@ -208,30 +208,6 @@ def test_a_plot_kind_can_be_a_users_function(arms: list[Any]) -> None:
     )  # fmt: skip
     section = experiment_section(experiment, arms)
     assert section.paragraphs == ("q", "mine: base, alpha, beta")
-
-
-def axis_rows(trained: list[bool], attack: list[bool], language: list[bool]) -> list[Any]:
-    """Harmful requests on the trained side and held out on the attack and language axes,
-    plus benign capability tasks of each side, all answered correctly."""
-    rows = harmful_rows(trained)
-    rows += [
-        sample(f"a{i}", harmful=flag, held_out=True)
-        | {"held_out_axis": "attack", "wrapper": "past_tense"}
-        for i, flag in enumerate(attack)
-    ]
-    rows += [
-        sample(f"v{i}", harmful=flag, held_out=True)
-        | {"held_out_axis": "language", "language": "vl"}
-        for i, flag in enumerate(language)
-    ]
-    benign = [("t", {}), ("ab", {"held_out_axis": "attack", "wrapper": "past_tense"})]
-    benign += [("vb", {"held_out_axis": "language", "language": "vl"})]
-    for prefix, columns in benign:
-        rows += [
-            sample(f"{prefix}{i}", family="benign", correct=True, held_out=bool(columns)) | columns
-            for i in range(6)
-        ]
-    return rows
 
 
 def test_each_section_shows_every_axis_trained_vs_held_out(make_arm: ArmFactory) -> None:

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 import pytest
-from scripted_arms import ArmFactory, harmful_rows, sample
+from scripted_arms import ArmFactory, axis_rows, harmful_rows
 
 from harmlab.evaluation.intervals import Estimate
 from harmlab.experiments.figures import PLOT_KINDS
@@ -111,25 +111,7 @@ def axis_arm(
 ) -> Any:
     """Harmful requests held out on no axis, on the attack axis and on the language axis, with
     benign capability tasks of each side answered correctly."""
-    rows = harmful_rows(trained)
-    rows += [
-        sample(f"a{i}", harmful=f, held_out=True)
-        | {"held_out_axis": "attack", "wrapper": "past_tense"}
-        for i, f in enumerate(attack)
-    ]
-    rows += [
-        sample(f"v{i}", harmful=f, held_out=True) | {"held_out_axis": "language", "language": "vl"}
-        for i, f in enumerate(velan)
-    ]
-    for prefix, columns in [
-        ("t", {}),
-        ("ab", {"held_out_axis": "attack", "wrapper": "past_tense"}),
-        ("vb", {"held_out_axis": "language", "language": "vl"}),
-    ]:
-        if prefix == "ab" and not attack_controls:
-            continue
-        benign = [sample(f"{prefix}{i}", "benign", correct=True) for i in range(6)]
-        rows += [row | {"held_out": bool(columns)} | columns for row in benign]
+    rows = axis_rows(trained, attack, velan, attack_controls)
     return make_arm(name, {s: rows for s in range(seeds)}, training=[{}] if train else None)
 
 
