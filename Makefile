@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
-# The paper's experiments, quick: pretrains the base model if the cache lacks it, trains every
-# arm, evaluates it and writes runs/reproduce/report/report.html (path printed at the end).
+# The paper's experiments, quick: installs the shipped base model (or pretrains one) and the
+# distillation student if the cache lacks them, trains every arm, evaluates it and writes
+# runs/reproduce/report/report.html (path printed at the end).
 # Two stages at a time, one core each: a tiny model's step does not use two cores well.
 demo: $(STAMP)
 	$(VENV)/bin/harmlab reproduce --quick --jobs 2
