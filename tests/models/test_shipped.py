@@ -13,13 +13,14 @@ from safetensors.torch import load_file
 
 from harmlab.models import shipped
 from harmlab.models.base import ensure_base_model
-from harmlab.models.embedded import base_model_payload
+from harmlab.models.embedded import STUDENT_CONFIG, base_model_payload, tiny_model_folder
 from harmlab.models.shipped import (
     MANIFEST,
     corpus_digest,
     install_shipped,
     manifest_matches,
     measure_check_card,
+    shipped_folder,
     shipped_manifest,
     write_shipped,
 )
@@ -79,7 +80,7 @@ def test_cache_miss_installs_shipped_weights_and_from_scratch_pretrains(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     folder, cfg = micro_shipped
-    monkeypatch.setattr(shipped, "SHIPPED_FOLDER", folder)
+    monkeypatch.setattr(shipped, "shipped_folder", lambda target: folder)
     installed = ensure_base_model(lambda: corpus, PAYLOAD, cfg, progress=False)
     assert (installed / MANIFEST).is_file(), "a matching shipped model was pretrained again"
     again = ensure_base_model(lambda: corpus, PAYLOAD, cfg, progress=False, from_scratch=True)
@@ -88,13 +89,14 @@ def test_cache_miss_installs_shipped_weights_and_from_scratch_pretrains(
     assert not (other / MANIFEST).is_file()
 
 
-def test_shipped_weights_are_this_codes_default_base_model() -> None:
-    """Fails when the world, its corpus or the default config changed since the weights were
-    shipped: pretrain with `harmlab pretrain --from-scratch`, then `python -m
-    harmlab.models.shipped` (until then `tiny` is pretrained on first use, never stale)."""
-    manifest = shipped_manifest()
-    assert manifest is not None, "the package ships no base model"
-    cfg, world = TinyModelConfig(), SafetyWorld(0)
+@pytest.mark.parametrize("cfg", [TinyModelConfig(), STUDENT_CONFIG], ids=["tiny", "student"])
+def test_shipped_weights_are_this_codes_default_models(cfg: TinyModelConfig) -> None:
+    """Fails when the world, its corpus or a default config changed since the weights were
+    shipped: pretrain with `harmlab pretrain --from-scratch` (and the student), then `python -m
+    harmlab.models.shipped` (until then the model is pretrained on first use, never stale)."""
+    manifest = shipped_manifest(shipped_folder(tiny_model_folder(0, cfg)))
+    assert manifest is not None, "the package ships no such model"
+    world = SafetyWorld(0)
     assert manifest_matches(manifest, base_model_payload(world), cfg)
     conversations = pretrain_conversations(world, cfg.corpus_size, seed=cfg.seed)
     assert manifest["corpus_sha256"] == corpus_digest(conversations)
@@ -102,12 +104,13 @@ def test_shipped_weights_are_this_codes_default_base_model() -> None:
 
 @pytest.mark.slow
 def test_installed_shipped_model_has_the_shipped_check_card(tmp_path: Path) -> None:
-    manifest = shipped_manifest()
-    assert manifest is not None
     cfg, world = TinyModelConfig(), SafetyWorld(0)
+    target = tmp_path / tiny_model_folder(0, cfg).name
+    manifest = shipped_manifest(shipped_folder(target))
+    assert manifest is not None
     conversations = pretrain_conversations(world, cfg.corpus_size, seed=cfg.seed)
-    assert install_shipped(tmp_path / "tiny", base_model_payload(world), cfg, conversations)
-    card = measure_check_card(tmp_path / "tiny")
+    assert install_shipped(target, base_model_payload(world), cfg, conversations)
+    card = measure_check_card(target)
     for name, expected in manifest["check_card"].items():
         one_sample = 1 / expected["n"] + 1e-9  # a token sampled differently after rounding
         assert card[name]["n"] == expected["n"], name

@@ -36,8 +36,9 @@ from harmlab.files import atomic_write_json
 from harmlab.models.folders import atomic_folder
 from harmlab.models.tiny_config import TinyModelConfig
 
-SHIPPED_FOLDER = Path(__file__).with_name("shipped_base")
-"""Package data: the shipped model folder (weights, tokenizer, configs, manifest)."""
+SHIPPED_ROOT = Path(__file__).with_name("shipped_base")
+"""Package data: one folder per shipped model (weights, tokenizer, configs, manifest), named as
+its cache folder (`tiny-<key>`): the default world's base model and its distillation student."""
 MANIFEST = "shipped.json"
 """What the shipped weights were trained on, and their check card."""
 COPIED_FILES = (
@@ -66,10 +67,13 @@ def corpus_digest(conversations: Sequence[tuple[str, str]]) -> str:
     return digest.hexdigest()
 
 
-def shipped_manifest(folder: Path | None = None) -> dict[str, Any] | None:
-    """The manifest of the shipped weights (in `folder`, by default the package's), or None
-    when there are none."""
-    folder = folder or SHIPPED_FOLDER
+def shipped_folder(target: Path) -> Path:
+    """Where the package would ship the model whose cache folder is `target`."""
+    return SHIPPED_ROOT / target.name
+
+
+def shipped_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of the shipped weights in `folder`, or None when there are none."""
     path = folder / MANIFEST
     if not path.is_file() or not (folder / WEIGHTS).is_file():
         return None
@@ -96,12 +100,13 @@ def install_shipped(
     conversations: Sequence[tuple[str, str]],
     folder: Path | None = None,
 ) -> bool:
-    """Install the shipped weights into `target` if they fit these exact inputs.
+    """Install the shipped weights (from `folder`, by default the package's for `target`) into
+    `target` if they fit these exact inputs.
 
     Returns False (nothing written) when there are none or they were trained on anything
     else: another payload, config or corpus.
     """
-    folder = folder or SHIPPED_FOLDER
+    folder = folder or shipped_folder(target)
     manifest = shipped_manifest(folder)
     if manifest is None or not manifest_matches(manifest, payload, cfg):
         return False
@@ -124,8 +129,9 @@ def write_shipped(
     check_card: dict[str, Any],
     folder: Path | None = None,
 ) -> Path:
-    """Ship the pretrained model in `source`: its weights as they are, its files, the manifest."""
-    folder = folder or SHIPPED_FOLDER
+    """Ship the pretrained model in `source`: its weights as they are, its files, the manifest
+    (into `folder`, by default the package's folder for it)."""
+    folder = folder or shipped_folder(source)
     folder.mkdir(parents=True, exist_ok=True)
     for name in (*COPIED_FILES[:-1], WEIGHTS):
         shutil.copyfile(source / name, folder / name)
@@ -171,24 +177,25 @@ def measure_check_card(model_folder: Path, world_seed: int = 0) -> dict[str, Any
 
 
 def main() -> None:
-    """Ship the cached default base model (world seed 0, default config) into the package."""
+    """Ship the cached default world's base model and student (world seed 0, default configs)."""
     from harmlab import HarmlabError
-    from harmlab.models.embedded import base_model_payload, tiny_model_folder
+    from harmlab.models.embedded import STUDENT_CONFIG, base_model_payload, tiny_model_folder
     from harmlab.models.folders import is_complete_model_folder
     from harmlab.world import SafetyWorld, pretrain_conversations
 
-    cfg, world = TinyModelConfig(), SafetyWorld(0)
-    source = tiny_model_folder(0, cfg)
-    if not is_complete_model_folder(source) or (source / MANIFEST).is_file():
-        raise HarmlabError(
-            f"'{source}' is not a fresh pretrain: run harmlab pretrain --from-scratch"
-        )
-    conversations = pretrain_conversations(world, cfg.corpus_size, seed=cfg.seed)
-    folder = write_shipped(source, base_model_payload(world), cfg, conversations, {})
-    manifest = json.loads((folder / MANIFEST).read_text())
-    manifest["check_card"] = measure_check_card(folder)
-    atomic_write_json(folder / MANIFEST, manifest)
-    print(f"shipped {source.name} to {folder}")
+    world = SafetyWorld(0)
+    for cfg in (TinyModelConfig(), STUDENT_CONFIG):
+        source = tiny_model_folder(0, cfg)
+        if not is_complete_model_folder(source) or (source / MANIFEST).is_file():
+            raise HarmlabError(
+                f"'{source}' is not a fresh pretrain: run harmlab pretrain --from-scratch"
+            )
+        conversations = pretrain_conversations(world, cfg.corpus_size, seed=cfg.seed)
+        folder = write_shipped(source, base_model_payload(world), cfg, conversations, {})
+        manifest = json.loads((folder / MANIFEST).read_text())
+        manifest["check_card"] = measure_check_card(folder)
+        atomic_write_json(folder / MANIFEST, manifest)
+        print(f"shipped {source.name} to {folder}")
 
 
 if __name__ == "__main__":
