@@ -14,7 +14,7 @@ from harmlab.experiments.figures import PLOT_KINDS
 from harmlab.experiments.harm_curves import common_level, fit_at
 from harmlab.experiments.report import experiment_section
 from harmlab.experiments.spec import ArmConfig, ExperimentConfig, PlotConfig
-from harmlab.experiments.transfer import (
+from harmlab.experiments.transfer_ratio import (
     NO_TRAINED_DROP,
     NOT_CAPABLE,
     PromptDrop,

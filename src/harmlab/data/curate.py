@@ -43,6 +43,7 @@ from harmlab.refusal_strings import matched_phrase, refusal_list
 if TYPE_CHECKING:  # generation imports torch; a config (DistillRunConfig embeds this) must not
     from harmlab.evaluation.generation import Generation
     from harmlab.evaluation.samplers import Sampler
+    from harmlab.world import SafetyWorld
 
 DATA_FILE = "sft.jsonl"
 """The curated dataset inside the output folder."""
@@ -148,9 +149,20 @@ def curation_prompts(config: CurateConfig) -> PromptSet:
     return dataclasses.replace(loaded, records=tuple(r for r in loaded.records if not r.held_out))
 
 
+def curation_world(config: CurateConfig) -> SafetyWorld:
+    """The world the curation draws from and gold grades in: its seed and held-out category,
+    resolved as training resolves them (`training.data.data_world`)."""
+    from harmlab.training.config import WorldData
+    from harmlab.training.data import data_world
+
+    return data_world(
+        WorldData(world_seed=config.world_seed, held_out_category=config.held_out_category)
+    )
+
+
 def _world_split(split: str, config: CurateConfig) -> PromptSet:
     from harmlab.training.config import WorldData
-    from harmlab.training.data import data_world, world_prompts
+    from harmlab.training.data import world_prompts
     from harmlab.world.world import SPLIT_FAMILIES
 
     if split not in SPLIT_FAMILIES:
@@ -166,7 +178,7 @@ def _world_split(split: str, config: CurateConfig) -> PromptSet:
         mix=mix,
         seed=config.seed,
     )
-    drawn = world_prompts(data_world(data), split, data)  # no held-out category
+    drawn = world_prompts(curation_world(config), split, data)  # no held-out category
     name = f"world:{split}"
     return PromptSet(name, tuple(record_from_world(p, name) for p in dict.fromkeys(drawn)))
 
@@ -216,11 +228,7 @@ def select(
 
     `rule` None (judge `none`) filters nothing but the format: every sample is kept.
     """
-    from harmlab.world import SafetyWorld
-    from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
-
-    category = config.held_out_category or DEFAULT_HELD_OUT_CATEGORY
-    gold = SafetyWorld(config.world_seed, held_out_category=category).judge
+    gold = curation_world(config).judge
     harmful = [(r, g) for r, g in samples if r.family == "harmful"]
     texts = [g.text for _, g in harmful]
     verdicts = iter(rule.verdicts([r for r, _ in harmful], texts) if rule else [])

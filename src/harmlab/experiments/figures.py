@@ -17,9 +17,9 @@ of them without code (or names its own as `package.module:function`, same signat
   with intervals, and the gold peak predicted from the first 30% of steps against the observed
   one (`gao.py`);
 - hacking-ratio: P(rule-safe | gold-harmful) on the probes over training steps;
-- transfer: per trained arm and generalization axis, the held-out drop in harmful compliance
-  over the trained drop from a reference arm, with intervals, a table and the capability
-  control (`transfer.py`);
+- transfer: per trained arm and generalization axis, the share of a reference arm's harmful
+  compliance removed held out over the share removed trained, with intervals, a table and the
+  capability control (`transfer.py`, `transfer_ratio.py`);
 - harm-curves: held-out against trained harmful compliance on the probes over checkpoints, one
   curve per arm, and the recipes compared at equal trained harm (`harm_curves.py`);
 - safety-front: the arms no other beats on harm, accuracy and over-refusal at once (`front.py`);
