@@ -13,7 +13,8 @@ import pytest
 
 from harmlab import HarmlabError
 from harmlab.config import load_config
-from harmlab.rewards.learned import FitReport, LearnedSafetyReward, fit_head, fit_label_budgets
+from harmlab.rewards.learned import LearnedSafetyReward
+from harmlab.rewards.learned_fit import FitReport, fit_head, fit_label_budgets
 from harmlab.rewards.registry import build_rewards
 from harmlab.training.config import GRPORunConfig
 from harmlab.world import SafetyWorld
@@ -99,7 +100,8 @@ def test_adaptive_reward_buys_labels_on_rollouts_every_k_steps_and_refits(
 ) -> None:
     from types import SimpleNamespace
 
-    from harmlab.rewards.learned import AdaptiveLearnedSafetyReward, world_samples
+    from harmlab.rewards.learned import AdaptiveLearnedSafetyReward
+    from harmlab.rewards.learned_fit import world_samples
 
     reward = AdaptiveLearnedSafetyReward(path=str(fitted[8][0]), every=2, labels_per_refit=5)
     rollouts = world_samples(SafetyWorld(0), 6, seed=7)
@@ -143,12 +145,12 @@ def test_cli_fits_one_head_per_budget_and_names_a_bad_flag(
 def test_labels_without_a_path_fit_on_first_use_then_reuse_the_cached_head(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from harmlab.rewards import learned
+    from harmlab.rewards import learned_fit
     from harmlab.rewards.registry import RewardSpec, build_reward, in_world
 
     monkeypatch.setenv("HARMLAB_CACHE", str(tmp_path / "cache"))
     fits: list[tuple[int, ...]] = []
-    real_fit = learned.fit_label_budgets
+    real_fit = learned_fit.fit_label_budgets
 
     def counting_fit(
         out: Path, budgets: tuple[int, ...], *args: object, **kwargs: object
@@ -156,7 +158,7 @@ def test_labels_without_a_path_fit_on_first_use_then_reuse_the_cached_head(
         fits.append(tuple(budgets))
         return real_fit(out, budgets, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(learned, "fit_label_budgets", counting_fit)
+    monkeypatch.setattr(learned_fit, "fit_label_budgets", counting_fit)
     spec = RewardSpec("learned_safety", params={"labels": 12, "held_out": 8})
     first = build_reward(in_world(spec, 0, None))
     again = build_reward(in_world(spec, 0, None))

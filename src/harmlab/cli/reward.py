@@ -3,7 +3,7 @@
     harmlab reward fit --labels 100,1000,10000 --out runs/rm
     # then, in a training config: {name: learned_safety, params: {path: runs/rm/labels-1000}}
 
-One head per budget lands in `OUT/labels-N` (`harmlab.rewards.learned.fit_label_budgets`); the
+One head per budget lands in `OUT/labels-N` (`harmlab.rewards.learned_fit.fit_label_budgets`); the
 table shows each head's agreement with SafetyWorld's gold judge on a held-out draw.
 """
 
@@ -46,7 +46,7 @@ def fit(
     held_out: Annotated[int, typer.Option(min=1, help="Held-out samples for agreement.")] = 500,
 ) -> None:
     """Fit a learned safety reward per label budget and report its agreement with gold."""
-    from harmlab.rewards.learned import fit_label_budgets
+    from harmlab.rewards.learned_fit import fit_label_budgets
 
     budgets = parse_budgets(labels)
     with console.status(f"fitting {len(budgets)} heads on gold labels"):
