@@ -125,3 +125,30 @@ def test_a_killed_parent_leaves_no_stage_worker_running() -> None:
         parent.kill()
         if _alive(worker):
             os.kill(worker, signal.SIGKILL)  # the test failed: do not leave it behind either
+
+
+def test_arms_cut_each_experiment_to_the_same_stages(tmp_path: Path) -> None:
+    """`--arms` runs a subset of the very stages the whole experiment runs (same keys, so the
+    demo's stages are reused by `reproduce --quick`), with only the comparisons it can state."""
+    demo = ["base", "rl-control", "rl-blocklist"]
+    whole = make_plan(ReproduceOptions(quick=True, only="E1", out=tmp_path), build_base=False)
+    cut = make_plan(
+        ReproduceOptions(quick=True, only="E1", arms=",".join(demo), out=tmp_path),
+        build_base=False,
+    )
+    (experiment,) = cut.experiments
+    assert [arm.name for arm in experiment.arms] == demo
+    assert experiment.comparisons and all({c.a, c.b} <= set(demo) for c in experiment.comparisons)
+    dropped = [c for c in whole.experiments[0].comparisons if not {c.a, c.b} <= set(demo)]
+    assert len(experiment.comparisons) + len(dropped) == len(whole.experiments[0].comparisons)
+    cut_keys = {item.stage.key for item in cut.stages}
+    assert cut_keys < {item.stage.key for item in whole.stages}
+    assert [row.kind for row in plan_rows(cut)].count("grpo") == 2
+
+
+def test_arms_naming_no_arm_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(HarmlabError, match="--arms: 'rl-nope' is no arm of the selected"):
+        make_plan(ReproduceOptions(only="E1", arms="rl-nope", out=tmp_path), build_base=False)
+    result = CliRunner().invoke(app, ["reproduce", "--plan", "--only", "E3", "--arms", "base"])
+    assert result.exit_code != 0
+    assert "'base' is no arm of the selected experiments; arms: hybrid," in str(result.exception)

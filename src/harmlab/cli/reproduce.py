@@ -35,6 +35,13 @@ def reproduce(
     only: Annotated[
         str | None, typer.Option(help="Comma-separated experiment ids, e.g. E1,E3.")
     ] = None,
+    arms: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated arm names, e.g. base,rl-control,rl-blocklist: only these "
+            "arms, with the comparisons and plots between them."
+        ),
+    ] = None,
     seeds: Annotated[
         int | None, typer.Option(min=1, help="Seeds per arm (default: 1 with --quick, else 3).")
     ] = None,
@@ -88,9 +95,10 @@ def reproduce(
     options = ReproduceOptions(
         quick,
         only,
-        seeds,
-        out,
-        world_seed,
+        seeds=seeds,
+        out=out,
+        world_seed=world_seed,
+        arms=arms,
         world_seeds=world_seeds,
         held_out_category=held_out_category,
         rotate_categories=rotate_categories,
@@ -150,6 +158,8 @@ def _command(options: ReproduceOptions) -> str:
         parts.append("--quick")
     if options.only:
         parts.append(f"--only {options.only}")
+    if options.arms:
+        parts.append(f"--arms {options.arms}")
     if options.seeds is not None:
         parts.append(f"--seeds {options.seeds}")
     if options.world_seed:

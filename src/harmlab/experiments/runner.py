@@ -53,6 +53,9 @@ class ReproduceOptions:
     """Apply each experiment's quick overrides (a smaller run of the same recipe)."""
     only: str | None = None
     """Comma-separated experiment ids (None: all)."""
+    arms: str | None = None
+    """Comma-separated arm names: each selected experiment cut to these arms, with the
+    comparisons and plots between them (None: every arm)."""
     seeds: int | None = None
     """Seeds per arm (None: 1 in quick mode, 3 otherwise)."""
     out: Path = Path("runs/reproduce")
@@ -168,7 +171,7 @@ def make_plan(
     the embedded base model's key is computed without pretraining it."""
     if options.jobs < 1 or options.seed_count < 1 or options.world_seeds < 1:
         raise HarmlabError("--jobs, --seeds and --world-seeds must be at least 1")
-    experiments = select(experiments or shipped_experiments(), options.only)
+    experiments = select(experiments or shipped_experiments(), options.only, options.arms)
     categories = options.held_out_categories()  # checked before pretraining a base model
     bases = {seed: base_model(options, seed, build_base) for seed in options.world_seed_list}
     worlds = [

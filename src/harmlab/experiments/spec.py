@@ -17,7 +17,7 @@ the plots (`plots`, by plot kind; see `harmlab.experiments.figures`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harmlab import HarmlabError
@@ -268,17 +268,55 @@ def shipped_experiments() -> list[ExperimentConfig]:
     return sorted(experiments, key=lambda e: e.id)
 
 
-def select(experiments: list[ExperimentConfig], only: str | None) -> list[ExperimentConfig]:
-    """The experiments named in a comma-separated `--only` list (all when None)."""
-    if not only:
-        return experiments
-    wanted = [part.strip().upper() for part in only.split(",") if part.strip()]
-    known = {e.id.upper(): e for e in experiments}
-    if not wanted:
-        raise HarmlabError(
-            f"--only '{only}' names no experiment; known: {', '.join(sorted(known))}"
-        )
-    missing = [w for w in wanted if w not in known]
-    if missing:
-        raise HarmlabError(f"unknown experiment {missing[0]}; known: {', '.join(sorted(known))}")
-    return [known[w] for w in wanted]
+def select(
+    experiments: list[ExperimentConfig], only: str | None, arms: str | None = None
+) -> list[ExperimentConfig]:
+    """The experiments named in a comma-separated `--only` list (all when None), each cut to
+    the arms of a comma-separated `--arms` list (all when None; see `keep_arms`)."""
+    chosen = experiments
+    if only:
+        wanted = _names(only)
+        known = {e.id.upper(): e for e in experiments}
+        if not wanted:
+            raise HarmlabError(
+                f"--only '{only}' names no experiment; known: {', '.join(sorted(known))}"
+            )
+        missing = [w for w in wanted if w.upper() not in known]
+        if missing:
+            raise HarmlabError(
+                f"unknown experiment {missing[0]}; known: {', '.join(sorted(known))}"
+            )
+        chosen = [known[w.upper()] for w in wanted]
+    if arms is None:
+        return chosen
+    return _keep_arms(chosen, arms)
+
+
+def _names(listing: str) -> list[str]:
+    return [part.strip() for part in listing.split(",") if part.strip()]
+
+
+def _keep_arms(experiments: list[ExperimentConfig], arms: str) -> list[ExperimentConfig]:
+    """Each experiment with only the named arms (an experiment with none of them is left out);
+    comparisons and plots that need an arm left out go with it. Every name must be an arm of
+    some selected experiment."""
+    wanted = _names(arms)
+    known = sorted({arm.name for e in experiments for arm in e.arms})
+    missing = [name for name in wanted if name not in known]
+    if not wanted or missing:
+        what = f"{missing[0]!r} is no arm of" if missing else "names no arm of"
+        raise HarmlabError(f"--arms: {what} the selected experiments; arms: {', '.join(known)}")
+    return [keep_arms(e, wanted) for e in experiments if any(a.name in wanted for a in e.arms)]
+
+
+def keep_arms(experiment: ExperimentConfig, names: list[str]) -> ExperimentConfig:
+    """`experiment` cut to the arms in `names`, with the comparisons between two kept arms
+    and the plots whose reference arm is kept (a smaller run of the same section)."""
+    arms = [arm for arm in experiment.arms if arm.name in names]
+    kept = {arm.name for arm in arms}
+    return replace(
+        experiment,
+        arms=arms,
+        comparisons=[c for c in experiment.comparisons if {c.a, c.b} <= kept],
+        plots=[p for p in experiment.plots if p.reference is None or p.reference in kept],
+    )
