@@ -75,21 +75,21 @@ def grpo(config: ConfigOption, overrides: Overrides = None, resume: ResumeOption
 def distill(
     config: ConfigOption, overrides: Overrides = None, resume: ResumeOption = False
 ) -> None:
-    """Distillation: the teacher's (filtered) traces, then SFT of the student on them."""
+    """Distillation: the teacher's (filtered) traces, then SFT of the student on them; or, with
+    mode=onpolicy, the student trained on its own samples toward the teacher."""
     from harmlab.config import load_config
     from harmlab.configs import training_config_path
     from harmlab.training.config import DistillRunConfig
-    from harmlab.training.distill import train_distill
+    from harmlab.training.distill import describe, train_distill
 
     run_config = load_config(DistillRunConfig, training_config_path(config), overrides or [])
-    console.print(f"sampling traces of {run_config.teacher}, then training the student")
+    if run_config.mode == "onpolicy":
+        console.print(f"training the student on its own samples, scored by {run_config.teacher}")
+    else:
+        console.print(f"sampling traces of {run_config.teacher}, then training the student")
     with _progress(run_config.train.steps, "distill") as hook:
         record = train_distill(run_config, resume=resume, on_record=hook)
-    console.print(
-        f"teacher {record['teacher']}: {record['traces']} of {record['samples']} traces kept by "
-        f"{record['filter']} (gold calls {record['gold_harmful_share']} of the kept harmful-"
-        f"request traces harmful); student model: {record['student_model']}"
-    )
+    console.print(describe(record))
 
 
 class _progress:

@@ -219,13 +219,17 @@ def sampling_record(provenance: dict[str, Any]) -> dict[str, Any]:
 def stage_summary(kind: str, folder: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A training stage's compute record and monitor curve, by kind: an SFT or GRPO run's
     summary and metrics; a curation's sampling cost (no curve); a distillation's teacher
-    sampling plus its student run, and the student's curve."""
+    sampling (off-policy) or teacher scoring (on-policy) plus its student run, and the
+    student's curve."""
     if kind == "curate":
         return sampling_record(read_json(folder / "data" / "provenance.json")), []
     if kind == "distill":
         student = folder / "run" / "student"
         summary = read_json(student / "summary.json")
         sampling = sampling_record(read_json(folder / "run" / "traces" / "provenance.json"))
+        # on-policy distillation samples no traces; the teacher scores every student token
+        teacher = read_json(folder / "run" / "distill.json").get("teacher_flops_forward")
+        sampling["compute/flops_train"] = teacher or 0.0
         merged = {**summary, **{k: summary.get(k, 0) + v for k, v in sampling.items()}}
         return merged, read_jsonl(student / "metrics.jsonl")
     run = folder / "run"

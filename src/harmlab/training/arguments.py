@@ -3,7 +3,8 @@
     harmlab train grpo --config grpo-after-sft trl.bf16=true trl.gradient_accumulation_steps=2
     harmlab train sft --config sft-cold-start peft.r=8 peft.target_modules=all-linear
 
-`trl.SFTConfig` / `trl.GRPOConfig` are built from three layers, later ones winning: harmlab's
+`trl.SFTConfig` / `trl.GRPOConfig` / `trl.DistillationConfig` (on-policy distillation) are
+built from three layers, later ones winning: harmlab's
 defaults for what it does not type (`TRL_DEFAULTS`: float32, no gradient accumulation, GRPO's
 constant learning rate, no logging integration), the run config's `trl:` block, and harmlab's
 own typed fields (steps, learning rate, batch, ...), which the `trl:` block may not repeat: a
@@ -28,9 +29,15 @@ from typing import Any, TypeVar
 import torch
 
 from harmlab import HarmlabError
-from harmlab.training.config import GRPORunConfig, SFTRunConfig, SFTTrainConfig
+from harmlab.training.config import (
+    GRPORunConfig,
+    OnPolicyRunConfig,
+    SFTRunConfig,
+    SFTTrainConfig,
+    TrainingRunConfig,
+)
 
-Run = TypeVar("Run", SFTRunConfig, GRPORunConfig)
+Run = TypeVar("Run", SFTRunConfig, GRPORunConfig, OnPolicyRunConfig)
 
 TRL_DEFAULTS: dict[str, dict[str, Any]] = {
     "sft": {
@@ -45,6 +52,12 @@ TRL_DEFAULTS: dict[str, dict[str, Any]] = {
         "gradient_accumulation_steps": 1,
         "lr_scheduler_type": "constant",
         "log_completions": False,
+        "report_to": "none",
+    },
+    "distill": {
+        "bf16": False,
+        "gradient_accumulation_steps": 1,
+        "lr_scheduler_type": "cosine",
         "report_to": "none",
     },
 }
@@ -90,6 +103,14 @@ OWNED: dict[str, dict[str, str]] = {
             )
         },
     },
+    "distill": {
+        **_OWNED_BY_BOTH,
+        "per_device_train_batch_size": "train.batch_size",
+        "warmup_steps": "train.warmup_ratio",
+        "beta": "onpolicy.beta",
+        "temperature": "onpolicy.temperature",
+        "max_completion_length": "onpolicy.max_new_tokens",
+    },
 }
 """TRL arguments set from a harmlab field: the `trl:` key -> the harmlab key to use instead."""
 
@@ -101,16 +122,20 @@ FIXED = {
 """TRL arguments harmlab's run directory depends on: never set from a config."""
 
 
-def kind_of(config: SFTRunConfig | GRPORunConfig) -> str:
-    """'sft' or 'grpo'."""
+def kind_of(config: TrainingRunConfig) -> str:
+    """'sft', 'grpo' or 'distill' (on-policy distillation)."""
+    if isinstance(config, OnPolicyRunConfig):
+        return "distill"
     return "sft" if isinstance(config, SFTRunConfig) else "grpo"
 
 
 def trl_class(kind: str) -> type:
-    """`trl.SFTConfig` or `trl.GRPOConfig` (imported here: TRL is slow to import)."""
-    from trl import GRPOConfig, SFTConfig
+    """`trl.SFTConfig`, `trl.GRPOConfig` or `trl.DistillationConfig` (imported here: TRL is slow
+    to import)."""
+    from trl import DistillationConfig, GRPOConfig, SFTConfig
 
-    return SFTConfig if kind == "sft" else GRPOConfig
+    classes: dict[str, type] = {"sft": SFTConfig, "grpo": GRPOConfig}
+    return classes.get(kind, DistillationConfig)
 
 
 def init_fields(cls: type) -> list[str]:
@@ -200,8 +225,8 @@ def per_device(total: int, processes: int, accumulation: int, what: str) -> int:
     return total // parts
 
 
-def common_arguments(config: SFTRunConfig | GRPORunConfig) -> dict[str, Any]:
-    """TrainingArguments shared by `SFTConfig` and `GRPOConfig`: the typed fields, then `trl:`."""
+def common_arguments(config: TrainingRunConfig) -> dict[str, Any]:
+    """TrainingArguments shared by TRL's config classes: the typed fields, then `trl:`."""
     train = config.train
     return {
         "use_cpu": not torch.cuda.is_available(),
@@ -269,6 +294,27 @@ def grpo_arguments(config: GRPORunConfig, weights: list[float], processes: int) 
             "max_completion_length": train.max_completion_length,
             "scale_rewards": train.scale_rewards,
             "reward_weights": weights,
+        },
+    )
+
+
+def onpolicy_arguments(config: OnPolicyRunConfig, processes: int) -> Any:
+    """`trl.DistillationConfig` of a resolved on-policy distillation run (batches count prompts:
+    the student samples one completion of each)."""
+    train = config.train
+    accumulation = accumulation_steps(config.trl)
+    return build_trl_config(
+        "distill",
+        processes,
+        {
+            **common_arguments(config),
+            "per_device_train_batch_size": per_device(
+                train.batch_size, processes, accumulation, "train.batch_size"
+            ),
+            "warmup_steps": max(1, round(train.warmup_ratio * train.steps)),
+            "beta": config.onpolicy.beta,
+            "temperature": config.onpolicy.temperature,
+            "max_completion_length": config.onpolicy.max_new_tokens,
         },
     )
 

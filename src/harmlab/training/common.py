@@ -30,7 +30,7 @@ from harmlab.evaluation.rules import make_rule
 from harmlab.models.resolve import load_model
 from harmlab.rewards.base import RewardFunction
 from harmlab.training.compute import ComputeMeter
-from harmlab.training.config import GRPORunConfig, MonitorConfig, SFTRunConfig
+from harmlab.training.config import MonitorConfig, TrainingRunConfig
 from harmlab.training.monitor import GoldMonitor
 from harmlab.training.probe import probe_prompts
 from harmlab.training.rundir import RunDir, model_files
@@ -149,14 +149,14 @@ def quiet(trainer: Any) -> Any:
     return trainer
 
 
-def check_run_folder(config: SFTRunConfig | GRPORunConfig, resume: bool) -> None:
+def check_run_folder(config: TrainingRunConfig, resume: bool) -> None:
     """Refuse a run its folder would refuse (not empty, resumed with another config) before
     any model is loaded; only the main process, which writes the folder, asks."""
     if is_main_process():
         RunDir(Path(config.output_dir).expanduser()).check(config, resume)
 
 
-def resume_trained(config: SFTRunConfig | GRPORunConfig, resume: bool) -> dict[str, Any] | None:
+def resume_trained(config: TrainingRunConfig, resume: bool) -> dict[str, Any] | None:
     """The summary of a resumed run whose last step is already checkpointed, else None.
 
     Such a run trains nothing and loads no model: `final/` stays byte for byte, or is exported
@@ -172,7 +172,7 @@ def resume_trained(config: SFTRunConfig | GRPORunConfig, resume: bool) -> dict[s
 
 
 def prepare_monitor(
-    config: SFTRunConfig | GRPORunConfig,
+    config: TrainingRunConfig,
     model: Any,
     monitor_inputs: tuple[SafetyWorld, tuple[Sequence[RewardFunction], Sequence[float]]],
     on_record: RecordHook | None,
@@ -193,7 +193,7 @@ def prepare_monitor(
 
 def run_training(
     trainer: Any,
-    config: SFTRunConfig | GRPORunConfig,
+    config: TrainingRunConfig,
     tokenizer: Any,
     meter: ComputeMeter,
     resume: bool,
@@ -231,7 +231,7 @@ def finish(
     run: RunDir,
     meter: ComputeMeter,
     tokenizer: Any,
-    config: SFTRunConfig | GRPORunConfig,
+    config: TrainingRunConfig,
 ) -> dict[str, Any]:
     """Save `final/` and summary.json (main process); returns the summary."""
     if is_main_process():
@@ -247,7 +247,7 @@ def finish(
 
 
 def finish_from_checkpoint(
-    run: RunDir, latest: tuple[int, Path], config: SFTRunConfig | GRPORunConfig
+    run: RunDir, latest: tuple[int, Path], config: TrainingRunConfig
 ) -> dict[str, Any]:
     """A run trained to its last step: its summary, with `final/` exported if it is missing."""
     done = run.finished()

@@ -238,33 +238,109 @@ class GRPORunConfig:
     """Constrained GRPO: a cost kept under a limit by a learned multiplier (None: plain GRPO)."""
 
 
+DistillMode = Literal["offpolicy", "onpolicy"]
+"""How the student learns from the teacher (`DistillRunConfig.mode`)."""
+
+
+@dataclass
+class OnPolicyConfig:
+    """On-policy distillation (`mode: onpolicy`): `trl.DistillationConfig`'s own knobs.
+
+    TRL 1.16's `DistillationTrainer` is fully on-policy (GKD's on-policy share lmbda = 1, arXiv
+    2306.13649): it has no lmbda. The other end, training on teacher samples, is `mode:
+    offpolicy`; a mixture would need the experimental `trl.experimental.gkd.GKDTrainer`."""
+
+    beta: float = field(default=1.0, metadata=bounds(ge=0, le=1))
+    """The divergence between the two next-token distributions on the student's tokens (TRL's
+    generalized Jensen-Shannon): 0 forward KL(teacher || student), 0.5 JSD, 1 reverse
+    KL(student || teacher), TRL's default, mode-seeking."""
+    temperature: float = field(default=1.0, metadata=bounds(gt=0))
+    """Temperature of the student's samples, also applied to both distributions in the loss."""
+    max_new_tokens: int = field(default=128, metadata=bounds(ge=1))
+    """Longest student sample in tokens (the loss covers these tokens)."""
+
+
 @dataclass
 class DistillRunConfig:
     """A distillation run: `harmlab train distill --config configs/distill.yaml`.
 
-    The teacher writes traces (`harmlab.data.curate`, into `<output_dir>/traces`), the student
-    is fine-tuned on them by the cold-start SFT code (into `<output_dir>/student`)."""
+    Off-policy (default): the teacher writes traces (`harmlab.data.curate`, into
+    `<output_dir>/traces`), the student is fine-tuned on them by the cold-start SFT code (into
+    `<output_dir>/student`). On-policy: the student samples the trace prompts and is trained
+    toward the teacher's token distribution on its own samples (`training.distill_onpolicy`)."""
 
     teacher: str = "runs/grpo-after-sft"
-    """The model that writes the traces: a run directory or any model reference."""
+    """The model distilled: a run directory or any model reference (it writes the traces, or,
+    on-policy, scores the student's samples)."""
     student: str = "student"
-    """The model trained on them: `student` (a smaller embedded model pretrained on the same
-    world corpus, sharing the tiny tokenizer), or any model reference."""
+    """The model trained: `student` (a smaller embedded model pretrained on the same world
+    corpus, sharing the tiny tokenizer), or any model reference (on-policy: one that shares the
+    teacher's vocabulary)."""
     output_dir: str = "runs/distill"
-    """Distillation folder: `traces/` (sft.jsonl, provenance.json), `student/` (an SFT run
-    directory: the student model is `<output_dir>/student`), `distill.json`."""
+    """Distillation folder: `traces/` (sft.jsonl, provenance.json; on-policy: `prompts.jsonl`
+    instead), `student/` (the student's run directory: the student model is
+    `<output_dir>/student`), `distill.json`."""
     seed: int = field(default=0, metadata=bounds(ge=0))
     """Seed of everything random in the run."""
     threads: int | None = field(default=None, metadata=bounds(ge=1))
     """CPU threads for torch (None: torch's default)."""
+    mode: DistillMode = "offpolicy"
+    """`offpolicy`: SFT on the teacher's sampled, filtered traces (R1-Distill's recipe);
+    `onpolicy`: TRL's `DistillationTrainer` on the student's own samples of the trace prompts
+    (no filter applies: the teacher writes no text)."""
     traces: CurateConfig = field(default_factory=lambda: CurateConfig(judge="none"))
     """How the teacher's traces are sampled and filtered: `traces.judge` is the filter (`none`
-    keeps every well-formed trace; a rule such as keyword_blocklist, or gold)."""
+    keeps every well-formed trace; a rule such as keyword_blocklist, or gold). On-policy reads
+    only the prompt draw (prompts, size, mix, world_seed, held_out_category, seed, data_dir)."""
+    onpolicy: OnPolicyConfig = field(default_factory=OnPolicyConfig)
+    """On-policy knobs (read only with `mode: onpolicy`)."""
     train: SFTTrainConfig = field(default_factory=SFTTrainConfig)
-    """Optimisation of the student (SFT on the traces, loss on the completion)."""
+    """Optimisation of the student (off-policy: SFT on the traces, loss on the completion;
+    on-policy: `batch_size` prompts per step, `max_length` and `completion_only_loss` unused)."""
     trl: dict[str, Any] = field(default_factory=dict)
-    """Further `trl.SFTConfig` arguments, as in an SFT run."""
+    """Further `trl.SFTConfig` arguments (on-policy: `trl.DistillationConfig`), as in an SFT run."""
     peft: dict[str, Any] | None = None
     """LoRA for the student (`peft.LoraConfig` arguments); None trains every weight."""
     monitor: MonitorConfig = field(default_factory=MonitorConfig)
     """The live gold monitor of the student."""
+
+    def __post_init__(self) -> None:
+        if self.mode == "onpolicy" and self.traces.judge.strip() != "none":
+            raise ValueError(
+                f"'traces.judge' is {self.traces.judge!r} but on-policy distillation has no "
+                "teacher traces to filter (the teacher scores the student's own samples); set "
+                "traces.judge=none, or mode=offpolicy"
+            )
+
+
+@dataclass
+class OnPolicyRunConfig:
+    """The student's run of an on-policy distillation, `<output_dir>/student/config.yaml`:
+    derived from a `DistillRunConfig` by `training.distill_onpolicy`, not a command of its own."""
+
+    model: str = "student"
+    """The student (start model of the run)."""
+    teacher: str = "runs/grpo-after-sft"
+    """The fixed teacher whose token distribution the student is trained toward."""
+    output_dir: str = "runs/distill/student"
+    """Run directory: config, metrics.jsonl, checkpoints, final/ model."""
+    seed: int = field(default=0, metadata=bounds(ge=0))
+    """Seed of everything random in the run."""
+    threads: int | None = field(default=None, metadata=bounds(ge=1))
+    """CPU threads for torch (None: torch's default)."""
+    prompts: WorldData = field(default_factory=lambda: WorldData(size=0))
+    """The prompts the student samples: the distillation's `prompts.jsonl`."""
+    onpolicy: OnPolicyConfig = field(default_factory=OnPolicyConfig)
+    """TRL's distillation knobs."""
+    train: SFTTrainConfig = field(default_factory=SFTTrainConfig)
+    """Optimisation."""
+    trl: dict[str, Any] = field(default_factory=dict)
+    """Further `trl.DistillationConfig` arguments."""
+    peft: dict[str, Any] | None = None
+    """LoRA for the student; None trains every weight."""
+    monitor: MonitorConfig = field(default_factory=MonitorConfig)
+    """The live gold monitor of the student."""
+
+
+TrainingRunConfig = SFTRunConfig | GRPORunConfig | OnPolicyRunConfig
+"""A run with a run directory (`training.rundir`) that `training.common` starts and finishes."""

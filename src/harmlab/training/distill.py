@@ -2,6 +2,7 @@
 
     harmlab train distill --config configs/distill.yaml
     harmlab train distill --config distill teacher=runs/grpo-from-base traces.judge=gold
+    harmlab train distill --config distill mode=onpolicy       # on the student's own samples
     harmlab eval --model runs/distill/student --suite world     # then the teacher, same suite
 
 DeepSeek-R1 (arXiv 2501.12948 section 2.4) distils its reasoner into smaller models by plain
@@ -11,14 +12,16 @@ filter, `none` keeps every well-formed trace; E6 compares none, a rule and gold)
 student is trained by `harmlab.training.sft.train_sft` on them as `data.files`. The default
 student is `student`, a smaller embedded model pretrained on the same world corpus.
 
-Departure: on-policy distillation (TRL's `DistillationTrainer`, GKD) is not offered: it needs
-the teacher's logits at every student step and a shared vocabulary; only off-policy SFT on
-teacher samples (R1-Distill's recipe) is implemented.
+`mode: onpolicy` is the alternative the paper does not use: the student samples the same
+prompts and is trained toward the teacher's token distribution on its own samples (TRL's
+`DistillationTrainer`, `harmlab.training.distill_onpolicy`). It needs a shared vocabulary and
+the teacher in memory at every step, and has no trace filter (the teacher writes no text).
 
 Layout of `output_dir`: `traces/` (sft.jsonl, provenance.json: teacher, filter, acceptance
 rate, label noise against gold, sampling tokens and FLOPs), `student/` (an SFT run directory,
 the student model), `distill.json` (the run's config and record). `--resume` reuses traces
-sampled with the same config and resumes the student's run.
+sampled with the same config and resumes the student's run. On-policy writes `prompts.jsonl`
+instead of `traces/`, and its `student/` is a `DistillationTrainer` run.
 """
 
 from __future__ import annotations
@@ -37,6 +40,9 @@ from harmlab.training.config import DistillRunConfig, SFTRunConfig, WorldData
 
 RECORD_FILE = "distill.json"
 """The distillation record inside `output_dir`."""
+PROMPTS_FILE = "prompts.jsonl"
+"""What an on-policy distillation writes in `output_dir` instead of `traces/`: the prompts the
+student samples."""
 
 
 def traces_folder(config: DistillRunConfig) -> Path:
@@ -82,12 +88,20 @@ def teacher_traces(config: DistillRunConfig, resume: bool) -> dict[str, Any]:
 
 
 def check_distill_folder(config: DistillRunConfig, resume: bool) -> None:
-    """Refuse a fresh run into a folder that is not empty (before any sampling)."""
+    """Refuse a fresh run into a folder that is not empty, and a resume of the other mode's
+    folder (before any sampling)."""
     folder = Path(config.output_dir).expanduser()
     if not resume and folder.exists() and any(folder.iterdir()):
         raise HarmlabError(
             f"distillation folder '{folder}' is not empty: pass --resume to continue it, or "
             "output_dir=<new folder>"
+        )
+    other = {"offpolicy": ("onpolicy", PROMPTS_FILE), "onpolicy": ("offpolicy", "traces")}
+    mode, mark = other[config.mode]
+    if resume and (folder / mark).exists():
+        raise HarmlabError(
+            f"distillation folder '{folder}' holds an {mode} distillation ({mark}): resume it "
+            f"with mode={mode}, or use a new output_dir"
         )
 
 
@@ -96,6 +110,7 @@ def distill_record(
 ) -> dict[str, Any]:
     """What `distill.json` says: teacher, student, filter, acceptance, tokens, the student run."""
     return {
+        "mode": "offpolicy",
         "teacher": config.teacher,
         "student": config.student,
         "student_model": summary.get("final_model"),
@@ -116,13 +131,36 @@ def distill_record(
 def train_distill(
     config: DistillRunConfig, resume: bool = False, on_record: RecordHook | None = None
 ) -> dict[str, Any]:
-    """Sample and filter the teacher's traces, train the student on them; returns the record
-    (also `<output_dir>/distill.json`). Configs and folders are checked before any sampling."""
+    """Distil the teacher into the student as `config.mode` says; returns the record (also
+    `<output_dir>/distill.json`). Configs and folders are checked before any sampling."""
     if launched_processes() > 1:
         raise HarmlabError(
-            "harmlab train distill runs as one process (every rank would sample the teacher); "
-            "sample traces with `harmlab data curate`, then launch `harmlab train sft` on them"
+            "harmlab train distill runs as one process (every rank would load and run the "
+            "teacher); for several processes, sample traces with `harmlab data curate`, then "
+            "launch `harmlab train sft` on them"
         )
+    if config.mode == "onpolicy":
+        return distill_onpolicy(config, resume, on_record)
+    return distill_offpolicy(config, resume, on_record)
+
+
+def distill_onpolicy(
+    config: DistillRunConfig, resume: bool, on_record: RecordHook | None
+) -> dict[str, Any]:
+    """The student trained on its own samples toward the teacher (TRL's DistillationTrainer)."""
+    check_distill_folder(config, resume)
+    from harmlab.training.distill_onpolicy import onpolicy_record, train_onpolicy  # TRL: slow
+
+    summary, teacher_params, prompts = train_onpolicy(config, resume, on_record)
+    record = onpolicy_record(config, summary, teacher_params, prompts)
+    atomic_write_json(Path(config.output_dir).expanduser() / RECORD_FILE, record)
+    return record
+
+
+def distill_offpolicy(
+    config: DistillRunConfig, resume: bool, on_record: RecordHook | None
+) -> dict[str, Any]:
+    """Sample and filter the teacher's traces, train the student on them by SFT."""
     student = student_run_config(config)
     resolved = resolve_run_config(student)  # trl:/peft: mistakes before sampling
     sft_arguments(resolved, 1)
@@ -142,3 +180,18 @@ def train_distill(
     record = distill_record(config, traces, summary)
     atomic_write_json(Path(config.output_dir).expanduser() / RECORD_FILE, record)
     return record
+
+
+def describe(record: dict[str, Any]) -> str:
+    """One line on what a distillation did (the CLI prints it)."""
+    if record.get("mode") == "onpolicy":
+        return (
+            f"teacher {record['teacher']} scored {record['teacher_tokens_scored']} tokens of the "
+            f"student's samples on {record['prompts']} prompts (on-policy, beta "
+            f"{record['beta']}); student model: {record['student_model']}"
+        )
+    return (
+        f"teacher {record['teacher']}: {record['traces']} of {record['samples']} traces kept by "
+        f"{record['filter']} (gold calls {record['gold_harmful_share']} of the kept harmful-"
+        f"request traces harmful); student model: {record['student_model']}"
+    )
