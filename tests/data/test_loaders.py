@@ -220,9 +220,9 @@ def test_undecodable_csv_header_is_one_line(tmp_path: Path) -> None:
 def test_a_line_over_the_cap_is_refused_without_reading_it_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harmlab.data.loaders as loaders
+    import harmlab.data.readers as readers
 
-    monkeypatch.setattr(loaders, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 64)
     path = tmp_path / "big.jsonl"
     long_line = json.dumps({"prompt": "x" * 500})
     path.write_text(f'{{"prompt": "a"}}\n{long_line}\n{{"prompt": "b"}}\n')
@@ -239,9 +239,9 @@ def test_a_text_field_over_the_cap_is_refused_in_columnar_files(
 ) -> None:
     import pandas as pd
 
-    import harmlab.data.loaders as loaders
+    import harmlab.data.readers as readers
 
-    monkeypatch.setattr(loaders, "MAX_LINE_BYTES", 64)
+    monkeypatch.setattr(readers, "MAX_LINE_BYTES", 64)
     pd.DataFrame({"prompt": ["short", "z" * 100]}).to_parquet(tmp_path / "p.parquet")
     with pytest.raises(HarmlabError, match=r"p\.parquet:row 2: field 'prompt' holds 100 char"):
         load_prompts(tmp_path / "p.parquet")

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +15,7 @@ from typer.testing import CliRunner
 from harmlab import HarmlabError
 from harmlab.cli import app
 from harmlab.data import xstest_completions
+from harmlab.evaluation import scoring
 from harmlab.evaluation.evallog import EvalLog
 from harmlab.evaluation.generation import SamplingConfig
 from harmlab.evaluation.harness import EvalConfig, run_eval
@@ -23,6 +27,7 @@ from harmlab.evaluation.validation import (
     pooled_binary,
     validate_fixed,
 )
+from harmlab.locks import LockedError, lock_file, lock_holder
 
 runner = CliRunner()
 
@@ -217,3 +222,45 @@ def test_an_existing_run_needs_resume(tmp_path: Path) -> None:
         score_file(config, tmp_path / "out")
     assert score_file(config, tmp_path / "out", resume=True)["records"] == 3
     assert [line["key"] for line in _lines(tmp_path / "out")] == ["1:1", "2:2", "3:3"]
+
+
+HOLD = (
+    "import sys, time; from harmlab.locks import FolderLock; "
+    "lock = FolderLock(sys.argv[1], 'a scorer in flight').acquire(); "
+    "print('held', flush=True); time.sleep(60)"
+)
+
+
+def test_a_scorer_holds_its_folder_lock_while_it_writes(tmp_path: Path) -> None:
+    source = _jsonl(tmp_path / "a.jsonl", [{"prompt": "p", "completion": "c"}] * 3)
+    out, seen = tmp_path / "out", []
+    progress = lambda done, total: seen.append(lock_holder(lock_file(out)))  # noqa: E731
+    score_file(ScoreConfig(str(source), batch_size=2), out, on_progress=progress)
+    assert seen == [(os.getpid(), "judge score writing there")] * 3
+
+
+def test_a_second_scorer_of_a_held_folder_fails_and_touches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _jsonl(tmp_path / "a.jsonl", [{"prompt": "p", "completion": "c"}] * 3)
+    config, out = ScoreConfig(str(source), batch_size=2), tmp_path / "out"
+    score_file(config, out)  # the first scorer's files
+    before = {f.name: (f.read_bytes(), f.stat().st_mtime_ns) for f in out.iterdir()}
+
+    def no_judge(*args: object) -> None:
+        raise AssertionError("a refused scorer built a judge")
+
+    monkeypatch.setattr(scoring, "make_judge", no_judge)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
+        for resume in (False, True):
+            with pytest.raises(LockedError) as error:
+                score_file(config, out, resume)
+            message = str(error.value)
+            assert f"'{out}' is in use by process {holder.pid} (a scorer in flight)" in message
+            assert "\n" not in message
+    finally:
+        holder.kill()
+        holder.wait()
+    assert {f.name: (f.read_bytes(), f.stat().st_mtime_ns) for f in out.iterdir()} == before

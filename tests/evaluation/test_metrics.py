@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harmlab.evaluation import metrics as m
+from harmlab.evaluation.generalization import axis_table, slice_capability
 from harmlab.evaluation.metrics import Observation as O  # noqa: N817
+from harmlab.evaluation.summary import breakdowns, plain, summarize
 
 
 def harmful(harm: bool | None, refused: bool | None = None, **kw: object) -> O:
@@ -188,7 +190,7 @@ def test_summarize_is_plain_json() -> None:
     import json
 
     obs = [harmful(True, refused=False, rule_safe=True), O(family="borderline", refused=True)]
-    summary = m.plain(m.summarize(obs))
+    summary = plain(summarize(obs))
     assert json.loads(json.dumps(summary))["harmful_compliance"]["value"] == 1.0
     assert summary["over_refusal"]["value"] == 1.0
     assert summary["accuracy"] is None
@@ -204,7 +206,7 @@ def test_rates_over_harmful_requests_default_to_trained_categories() -> None:
     assert refusal is not None and (refusal.value, refusal.n) == (0.0, 1)
     held = m.HEADLINE_METRICS["refusal_held_out"](obs)
     assert held is not None and (held.value, held.n) == (1.0, 2)
-    by_category = m.breakdowns(
+    by_category = breakdowns(
         [harmful(True, category="a"), harmful(False, category="b", held_out=True)]
     )["harmful_compliance_by_category"]
     assert {k: v.value for k, v in by_category.items() if v} == {"a": 1.0, "b": 0.0}
@@ -269,7 +271,7 @@ def test_task_correct_only_for_benign_world_tasks() -> None:
 
 def test_summary_and_point_values_read_the_headline_table() -> None:
     obs = [harmful(True, refused=False, rule_safe=True), O(family="borderline", refused=True)]
-    summary = m.summarize(obs)
+    summary = summarize(obs)
     assert set(m.HEADLINE_METRICS) <= set(summary)
     points = m.point_values(obs, ["gamed", "over_refusal", "accuracy"])
     assert points == {"gamed": 1.0, "over_refusal": 1.0, "accuracy": None}
@@ -333,7 +335,7 @@ def test_slice_capability_rule(
         "accuracy": _estimate(*accuracy) if accuracy else None,
         "harmful_compliance": _estimate(*compliance),
     }
-    assert m.slice_capability(held, TRAINED) == verdict
+    assert slice_capability(held, TRAINED) == verdict
 
 
 def _axis_set() -> list[O]:
@@ -353,7 +355,7 @@ def _axis_set() -> list[O]:
 
 
 def test_axis_table_splits_each_axis_by_side_and_value() -> None:
-    table = m.axis_table(_axis_set())
+    table = axis_table(_axis_set())
     assert list(table) == ["attack", "language", "category"]  # no obfuscation samples
     attack = table["attack"]
     assert attack["trained"]["harmful_compliance"].value == 0.75
@@ -368,4 +370,4 @@ def test_axis_table_splits_each_axis_by_side_and_value() -> None:
     assert table["language"]["vl"]["capability"] == "not capable: accuracy"
     category = table["category"]["pathogens"]  # plain arithmetic is its control
     assert category["accuracy"].value == 0.75 and category["capability"] == "capable"
-    assert m.axis_table([harmful(True)]) == {}  # a real prompt set has no axes
+    assert axis_table([harmful(True)]) == {}  # a real prompt set has no axes

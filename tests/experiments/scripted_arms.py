@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harmlab.evaluation.harness import observation
-from harmlab.evaluation.metrics import plain, summarize
+from harmlab.evaluation.summary import plain, summarize
 from harmlab.experiments.results import ArmResult, SeedResult
 
 ArmFactory = Callable[..., ArmResult]

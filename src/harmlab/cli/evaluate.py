@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from harmlab import HarmlabError
 from harmlab.cli.common import console, error_console, from_flags
+
+if TYPE_CHECKING:
+    from harmlab.evaluation.generation import SamplingConfig
+    from harmlab.evaluation.harness import EvalConfig
 
 app = typer.Typer(help="Evaluate a model on a prompt suite; show a finished evaluation.")
 
@@ -81,13 +85,34 @@ def evaluate(
     """Sample completions for every prompt of a suite, judge them, log and summarise."""
     if ctx.invoked_subcommand is not None:
         return
-    from harmlab.data.formats import FORMATS
-    from harmlab.evaluation.generation import SamplingConfig
-    from harmlab.evaluation.harness import EvalConfig
-
     if not model or not suite:
         raise HarmlabError("harmlab eval needs --model and --suite (or a subcommand: show)")
-    sampling = from_flags(
+    config = _eval_config(
+        model,
+        suite,
+        _sampling(n, temperature, top_p, max_new_tokens, batch_size, seed),
+        judges=judges,
+        trusted=trusted,
+        limit=limit,
+        file_format=file_format,
+        data_dir=data_dir,
+        skip_bad=skip_bad,
+        rule=rule,
+        world_seed=world_seed,
+        held_out_category=held_out_category,
+    )
+    folder = out or Path("runs") / "eval" / f"{Path(model).name}-{Path(suite).stem}"
+    console.print(summary_table(_run(config, folder, resume)))
+    console.print(f"run folder: {folder}")
+
+
+def _sampling(
+    n: int, temperature: float, top_p: float, max_new_tokens: int, batch_size: int, seed: int
+) -> SamplingConfig:
+    """The sampling flags as a config, each checked against its range (one line naming it)."""
+    from harmlab.evaluation.generation import SamplingConfig
+
+    return from_flags(
         SamplingConfig,
         n=n,
         temperature=temperature,
@@ -96,6 +121,27 @@ def evaluate(
         batch_size=batch_size,
         seed=seed,
     )
+
+
+def _eval_config(
+    model: str,
+    suite: str,
+    sampling: SamplingConfig,
+    *,
+    judges: str,
+    trusted: str | None,
+    limit: int | None,
+    file_format: str,
+    data_dir: str | None,
+    skip_bad: bool,
+    rule: str,
+    world_seed: int,
+    held_out_category: str | None,
+) -> EvalConfig:
+    """The evaluation's config, with every name in it (judges, trusted judge, category, file
+    format) resolved now, so a typo fails before any sample is generated."""
+    from harmlab.data.formats import FORMATS
+    from harmlab.evaluation.harness import EvalConfig
     from harmlab.models.embedded import for_world
 
     config = EvalConfig(
@@ -114,10 +160,7 @@ def evaluate(
     )
     config.trusted_judge()  # a --trusted judge missing from --judges fails now, not at the end
     FORMATS.get(file_format)  # checked even when the suite is not a file, where it is unused
-    folder = out or Path("runs") / "eval" / f"{Path(model).name}-{Path(suite).stem}"
-    summary = _run(config, folder, resume)
-    console.print(summary_table(summary))
-    console.print(f"run folder: {folder}")
+    return config
 
 
 def _category(name: str | None) -> str | None:
@@ -131,7 +174,7 @@ def _category(name: str | None) -> str | None:
     return name
 
 
-def _run(config: Any, folder: Path, resume: bool) -> dict[str, Any]:
+def _run(config: EvalConfig, folder: Path, resume: bool) -> dict[str, Any]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from harmlab.evaluation.generation import PromptTruncatedWarning

@@ -11,6 +11,8 @@ leave-one-model-out. `--data` is `xstest` (under --data-dir or $HARMLAB_DATA_DIR
 
 `score` judges completions that already exist (`harmlab.evaluation.scoring`): one verdict line
 per record, then each judge's rates and, for labelled records, its agreement with the labels.
+One scorer writes a run folder at a time: a second one on the same --out is refused in one line
+naming the first one's PID.
 """
 
 from __future__ import annotations

@@ -28,69 +28,76 @@ def register(app: typer.Typer) -> None:
     app.command()(reproduce)
 
 
-def reproduce(
-    quick: Annotated[
-        bool, typer.Option("--quick", help="Each experiment's smaller run of the same recipe.")
-    ] = False,
-    only: Annotated[
-        str | None, typer.Option(help="Comma-separated experiment ids, e.g. E1,E3.")
-    ] = None,
-    arms: Annotated[
-        str | None,
-        typer.Option(
-            help="Comma-separated arm names, e.g. base,rl-control,rl-blocklist: only these "
-            "arms, with the comparisons and plots between them."
-        ),
-    ] = None,
-    seeds: Annotated[
-        int | None, typer.Option(min=1, help="Seeds per arm (default: 1 with --quick, else 3).")
-    ] = None,
-    out: Annotated[Path, typer.Option(help="Folder for stages and the report.")] = Path(
-        "runs/reproduce"
+QuickOption = Annotated[
+    bool, typer.Option("--quick", help="Each experiment's smaller run of the same recipe.")
+]
+OnlyOption = Annotated[str | None, typer.Option(help="Comma-separated experiment ids, e.g. E1,E3.")]
+ArmsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Comma-separated arm names, e.g. base,rl-control,rl-blocklist: only these "
+        "arms, with the comparisons and plots between them."
     ),
-    world_seed: Annotated[
-        int, typer.Option(min=0, help="The SafetyWorld every arm runs in (the first of them).")
-    ] = 0,
-    world_seeds: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Worlds: seeds --world-seed, +1, ...; each pretrains its own base model, and "
-            "the report gives intervals across worlds.",
-        ),
-    ] = 1,
-    held_out_category: Annotated[
-        str | None,
-        typer.Option(help="The category held out of SFT and RL (default: the world's)."),
-    ] = None,
-    rotate_categories: Annotated[
-        bool,
-        typer.Option(
-            "--rotate-categories",
-            help="Leave-one-category-out: run every world with each category held out in turn.",
-        ),
-    ] = False,
-    threads: Annotated[
-        int | None,
-        typer.Option(min=1, help="torch CPU threads per stage (default: cores / jobs)."),
-    ] = None,
-    jobs: Annotated[
-        int, typer.Option(min=1, help="Stages run at once, each in its own process.")
-    ] = 1,
-    show_plan: Annotated[
-        bool,
-        typer.Option(
-            "--plan",
-            help="List every stage (kind, arms, seed, folder) and whether it would be reused or "
-            "run; run nothing, pretrain nothing.",
-        ),
-    ] = False,
+]
+SeedsOption = Annotated[
+    int | None, typer.Option(min=1, help="Seeds per arm (default: 1 with --quick, else 3).")
+]
+OutOption = Annotated[Path, typer.Option(help="Folder for stages and the report.")]
+WorldSeedOption = Annotated[
+    int, typer.Option(min=0, help="The SafetyWorld every arm runs in (the first of them).")
+]
+WorldSeedsOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Worlds: seeds --world-seed, +1, ...; each pretrains its own base model, and "
+        "the report gives intervals across worlds.",
+    ),
+]
+HeldOutCategoryOption = Annotated[
+    str | None,
+    typer.Option(help="The category held out of SFT and RL (default: the world's)."),
+]
+RotateCategoriesOption = Annotated[
+    bool,
+    typer.Option(
+        "--rotate-categories",
+        help="Leave-one-category-out: run every world with each category held out in turn.",
+    ),
+]
+ThreadsOption = Annotated[
+    int | None,
+    typer.Option(min=1, help="torch CPU threads per stage (default: cores / jobs)."),
+]
+JobsOption = Annotated[
+    int, typer.Option(min=1, help="Stages run at once, each in its own process.")
+]
+PlanOption = Annotated[
+    bool,
+    typer.Option(
+        "--plan",
+        help="List every stage (kind, arms, seed, folder) and whether it would be reused or "
+        "run; run nothing, pretrain nothing.",
+    ),
+]
+
+
+def reproduce(
+    quick: QuickOption = False,
+    only: OnlyOption = None,
+    arms: ArmsOption = None,
+    seeds: SeedsOption = None,
+    out: OutOption = Path("runs/reproduce"),
+    world_seed: WorldSeedOption = 0,
+    world_seeds: WorldSeedsOption = 1,
+    held_out_category: HeldOutCategoryOption = None,
+    rotate_categories: RotateCategoriesOption = False,
+    threads: ThreadsOption = None,
+    jobs: JobsOption = 1,
+    show_plan: PlanOption = False,
 ) -> None:
     """Run (or reuse) every stage of the selected experiments and write the report."""
-    from harmlab.experiments.plan import PlannedStage
-    from harmlab.experiments.report import build_report
-    from harmlab.experiments.runner import ReproduceOptions, make_plan, run_stages
-    from harmlab.report import write_report
+    from harmlab.experiments.runner import ReproduceOptions, make_plan
 
     options = ReproduceOptions(
         quick,
@@ -108,17 +115,27 @@ def reproduce(
     if show_plan:
         _print_plan(make_plan(options, build_base=False))
         return
+    _run_and_report(options)
+
+
+def _run_and_report(options: ReproduceOptions) -> None:
+    """Run (or reuse) every stage, announcing each, then write the report and say where."""
+    from harmlab.experiments.plan import PlannedStage
+    from harmlab.experiments.report import build_report
+    from harmlab.experiments.runner import run_stages
+    from harmlab.report import write_report
+
     start = time.perf_counter()
 
     def announce(index: int, total: int, item: PlannedStage) -> None:
-        verb = "stage" if jobs == 1 else "starting stage"
+        verb = "stage" if options.jobs == 1 else "starting stage"
         console.rule(f"{verb} {index + 1}/{total} · {item.stage.folder_name}", style="cyan")
 
     outcome = run_stages(options, on_stage=announce)
     reused = sum(result.reused for result in outcome.results.values())
     seconds = time.perf_counter() - start
     provenance = _provenance(options, outcome, reused, seconds)
-    html = write_report(build_report(outcome, provenance), out / "report")
+    html = write_report(build_report(outcome, provenance), options.out / "report")
     console.print(f"{len(outcome.results)} stages ({reused} reused) in {seconds:.0f} s")
     console.print(f"report: {html}  (summary: {html.with_name('report.md')})")
 

@@ -4,7 +4,8 @@
     harmlab eval --model smollm2 --suite xstest --data-dir ../shared/data
 
 - `PromptRecord` / `PromptSet` / `LabelledCompletion`: what every source becomes.
-- `load_prompts` / `load_labelled` with a `ColumnMapping`: JSONL, CSV, Parquet, saved datasets.
+- `load_prompts` / `load_labelled` with a `ColumnMapping`: JSONL, CSV, Parquet, saved datasets
+  (`read_rows` reads any of them, row by row).
 - `FORMATS`: column layouts of XSTest, HarmBench, JailbreakBench, StrongREJECT, AdvBench
   (`FORMATS.get(name)`).
 - `load_suite(name)`: suites in `SUITES` (`world-test`, `world-heldout`, `world-borderline`,
@@ -12,7 +13,8 @@
 """
 
 from harmlab.data.formats import FORMATS
-from harmlab.data.loaders import ColumnMapping, load_labelled, load_prompts, read_rows
+from harmlab.data.loaders import ColumnMapping, load_labelled, load_prompts
+from harmlab.data.readers import read_rows
 from harmlab.data.records import (
     COMPLIANCE_LABELS,
     FAMILY_NAMES,

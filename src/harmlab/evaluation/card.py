@@ -6,11 +6,11 @@ It samples the model on a fixed, seeded set of world prompts (harmful requests o
 side of every axis and on the held-out side of each axis in turn, borderline-benign questions,
 arithmetic at each difficulty, and arithmetic in each held-out style), judges every completion
 with the gold judge and the rule, and summarises them with the evaluation harness's own
-metrics (`harmlab.evaluation.metrics.summarize`): harmful compliance by category, language and
+metrics (`harmlab.evaluation.summary.summarize`): harmful compliance by category, language and
 surface form, refusal and over-refusal, accuracy by difficulty, format validity, language
 mixing, reasoning length, the gamed rate and hacking ratio, each with a 95% interval, and per
 generalization axis the trained vs held-out compliance with the capability control
-(`metrics.axis_table`): run on the base model, it says which held-out slices the base model
+(`generalization.axis_table`): run on the base model, it says which held-out slices the base model
 can handle at all. `world_observations` is also what the training probe measures with.
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 
 from harmlab.data.records import record_from_world
 from harmlab.evaluation import metrics as m
+from harmlab.evaluation import summary as harness_summary
 from harmlab.evaluation.generation import Generation, SamplingConfig, generate_rows
 from harmlab.evaluation.judges.base import Transcript
 from harmlab.evaluation.judges.gold import GoldWorldJudge
@@ -142,7 +143,7 @@ def summarize(obs: Sequence[Observation]) -> dict[str, Any]:
 
     Only the compute block is left out: what sampling the card cost is not behaviour.
     """
-    summary = m.summarize(obs)
+    summary = harness_summary.summarize(obs)
     del summary["compute"]
     return summary | {"samples": len(obs)}
 
@@ -165,4 +166,4 @@ def behaviour_card(
 
 def card_to_json(card: dict[str, Any], config: CardConfig, model_ref: str) -> dict[str, Any]:
     """The card as plain JSON (estimates as {value, low, high, n})."""
-    return {"model": model_ref, "config": asdict(config), "metrics": m.plain(card)}
+    return {"model": model_ref, "config": asdict(config), "metrics": harness_summary.plain(card)}

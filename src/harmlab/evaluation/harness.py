@@ -39,13 +39,12 @@ from harmlab.evaluation.metrics import (
     Observation,
     SampleCost,
     observe,
-    plain,
     rate,
-    summarize,
     task_correct,
 )
 from harmlab.evaluation.rules import Rule, make_rule
 from harmlab.evaluation.samplers import Sampler, sampler_for
+from harmlab.evaluation.summary import plain, summarize
 from harmlab.world import SafetyWorld
 from harmlab.world.categories import DEFAULT_HELD_OUT_CATEGORY
 from harmlab.world.language import language_share, languages_present

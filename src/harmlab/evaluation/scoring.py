@@ -57,6 +57,7 @@ from harmlab.evaluation.judges.base import (
 )
 from harmlab.evaluation.metrics import Observation, observe
 from harmlab.evaluation.validation import agreement, agreements, compliance_label
+from harmlab.locks import FolderLock
 from harmlab.reasoning_format import split_response
 from harmlab.world import SafetyWorld, WorldPrompt
 from harmlab.world.prompts import prompt_id
@@ -300,27 +301,31 @@ def score_file(
 ) -> dict[str, Any]:
     """Judge every record of the input into the run folder `out`; returns the saved summary.
 
+    The folder is locked (`FolderLock`) from before the judges are built until the summary is
+    written: a second scorer of the same folder, in another process, is refused in one line
+    naming the first one's PID (`LockedError`), before it loads a judge or writes a byte.
     `on_progress(done, total)` is called at the start and after every batch.
     """
     records, skipped = read_completions(config)
     _check_gold(config, records)
-    context = JudgeContext(config.world_seed, resolve_data_dir(config.data_dir))
-    judges = [make_judge(spec, context) for spec in config.judges]
-    log = EvalLog(out)
-    done = log.start(config.as_dict(), resume)
-    pending = [r for r in records if r.key not in done]
-    finished = len(records) - len(pending)
-    if on_progress:
-        on_progress(finished, len(records))
-    for start in range(0, len(pending), config.batch_size):
-        batch = pending[start : start + config.batch_size]
-        log.append(judged_rows(batch, judges))
-        finished += len(batch)
+    with FolderLock(out, "judge score writing there"):
+        context = JudgeContext(config.world_seed, resolve_data_dir(config.data_dir))
+        judges = [make_judge(spec, context) for spec in config.judges]
+        log = EvalLog(out)
+        done = log.start(config.as_dict(), resume)  # shares this process's lock
+        pending = [r for r in records if r.key not in done]
+        finished = len(records) - len(pending)
         if on_progress:
             on_progress(finished, len(records))
-    rows = log.rows()
-    if len(rows) != len(records):
-        raise HarmlabError(f"'{out}' holds {len(rows)} records, expected {len(records)}")
-    summary = summarize_scores(rows, config) | {"skipped_rows": skipped}
-    log.write_summary(summary)
-    return summary
+        for start in range(0, len(pending), config.batch_size):
+            batch = pending[start : start + config.batch_size]
+            log.append(judged_rows(batch, judges))
+            finished += len(batch)
+            if on_progress:
+                on_progress(finished, len(records))
+        rows = log.rows()
+        if len(rows) != len(records):
+            raise HarmlabError(f"'{out}' holds {len(rows)} records, expected {len(records)}")
+        summary = summarize_scores(rows, config) | {"skipped_rows": skipped}
+        log.write_summary(summary)
+        return summary

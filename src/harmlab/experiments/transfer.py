@@ -5,8 +5,8 @@ as a table, a sentence per arm and a figure.
 
 The ratio, its interval and its wording are `transfer_ratio.py`; this module pairs an arm's
 evaluation with the reference's prompt by prompt on each axis (`axis_drops`), leaves out the
-held-out values the untrained arm cannot handle (`metrics.slice_capability`, read from its
-evaluation summary), and renders the result.
+held-out values the untrained arm cannot handle (`generalization.slice_capability`, read from
+its evaluation summary), and renders the result.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harmlab.evaluation.generalization import axis_side
 from harmlab.evaluation.intervals import Estimate
-from harmlab.evaluation.metrics import Observation, axis_side, harmful_compliance_rate
+from harmlab.evaluation.metrics import Observation, harmful_compliance_rate
 from harmlab.experiments.report import AXIS_LABELS
 from harmlab.experiments.results import ArmResult, SeedResult
 from harmlab.experiments.spec import PlotConfig
@@ -66,7 +67,7 @@ def axis_drops(
 
 def value_capability(control: SeedResult | None, name: str) -> dict[str, str]:
     """Each held-out value of axis `name` -> its capability control on the untrained arm
-    (`metrics.axis_slices`, as the evaluation summary stored it)."""
+    (`generalization.axis_slices`, as the evaluation summary stored it)."""
     slices = ((control.metrics.get("axes") if control else None) or {}).get(name) or {}
     return {
         value: str(side.get("capability", "unmeasured"))

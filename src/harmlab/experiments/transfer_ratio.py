@@ -3,7 +3,7 @@
     harmlab reproduce --only E2     # e2's `plots: [{kind: transfer, reference: base}]`
 
 For a trained arm, a reference arm (the base model) and a generalization axis
-(`harmlab.evaluation.metrics.axis_side`), per prompt the drop is the reference's harmful
+(`harmlab.evaluation.generalization.axis_side`), per prompt the drop is the reference's harmful
 compliance minus the arm's (each the evaluation's own metric on that prompt's samples), paired
 within each (world, seed) run the two arms share. The trained drop is the mean drop over
 prompts held out on no axis, the held-out drop the mean over prompts held out on this axis, and
@@ -29,8 +29,8 @@ headline uses a t-interval instead, which a ratio cannot.
 Wording (`transfer_verdict`), by the rule of `comparisons.py` (`interval_side`): a ratio exists
 only when the trained drop's interval lies above 0; otherwise "no trained drop to transfer",
 never a huge ratio. Then the ratio's interval is read at 0 and at 1 (`TRANSFER_WORDING`). A
-held-out slice the untrained arm cannot handle (`metrics.slice_capability`) is left out of the
-held-out side; an axis with no capable slice is "not capable: no evidence either way".
+held-out slice the untrained arm cannot handle (`generalization.slice_capability`) is left out
+of the held-out side; an axis with no capable slice is "not capable: no evidence either way".
 """
 
 from __future__ import annotations

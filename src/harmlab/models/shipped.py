@@ -162,7 +162,7 @@ def measure_check_card(model_folder: Path, world_seed: int = 0) -> dict[str, Any
     import torch
 
     from harmlab.evaluation.card import CardConfig, behaviour_card
-    from harmlab.evaluation.metrics import plain
+    from harmlab.evaluation.summary import plain
     from harmlab.models.resolve import load_model
     from harmlab.world import SafetyWorld
 
