@@ -12,7 +12,10 @@ from harmlab.experiments.figures import hacking_finding
     ("proxy", "gold", "gamed", "verdict"),
     [
         ([0.50, 0.52], [0.90, 0.60], [0.00, 0.30], "too little pressure"),
-        ([0.50, 0.70], [0.90, 0.88], [0.00, 0.00], "gold harm did not fall: reward hacking"),
+        ([0.50, 0.70], [0.90, 0.88], [0.10, 0.50], "gold harm did not fall: reward hacking"),
+        # E1's full-run control: the proxy (format + helpfulness) rose, harm stayed, the rule
+        # was not gamed more: not a hack
+        ([0.80, 0.86], [0.60, 0.62], [0.15, 0.10], "no hack of the rule showed"),
         ([0.50, 0.70], [0.90, 0.80], [0.10, 0.60], "part of the proxy gain is reward hacking"),
         ([0.50, 0.70], [0.90, 0.20], [0.10, 0.10], "no reward hacking showed"),
     ],

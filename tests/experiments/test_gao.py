@@ -150,3 +150,16 @@ def test_a_beta_the_probes_cannot_tell_from_zero_claims_no_peak() -> None:
     assert fit is not None and fit.beta.low < 0 < fit.beta.high
     assert fit.peak_sqrt_kl is None and fit.peak_gold is None
     assert "no peak claimed" in describe_fit("rl", fit, len(d))
+
+
+def test_a_beta_below_zero_claims_no_peak_and_says_gold_bends_up() -> None:
+    """Gold convex in d (E1's full run: β's interval wholly below 0): the law has a minimum,
+    not a maximum, and the sentence says so rather than that β's interval reaches 0."""
+    d = [0.05 * i for i in range(1, 14)]
+    gold = [x * (-0.1 + 0.08 * math.log(x)) for x in d]  # α = −0.1, β = −0.08, no noise
+    fit = fit_gao(d, gold)
+    assert fit is not None and fit.beta.high < 0
+    assert fit.peak_sqrt_kl is None
+    sentence = describe_fit("rl", fit, len(d))
+    assert "β's interval lies below 0: gold bends up" in sentence
+    assert "reaches 0" not in sentence

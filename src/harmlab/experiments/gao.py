@@ -193,7 +193,7 @@ def describe_fit(arm: str, fit: GaoFit | None, points: int) -> str:
     text = f"{arm}: gold(d) = d(α − β log d) on {fit.points} probes: α {_bounds(fit.alpha)}, "
     text += f"β {_bounds(fit.beta)}"
     if fit.peak_sqrt_kl is None or fit.peak_gold is None:
-        return text + "; no peak claimed (β's interval reaches 0: the probes show no turn)."
+        return text + f"; no peak claimed ({no_turn(fit)})."
     return text + (
         f"; peak at √KL {_bounds(fit.peak_sqrt_kl)}, gold change {_bounds(fit.peak_gold)}."
     )
@@ -218,12 +218,20 @@ def describe_check(arm: str, check: PeakCheck | None, fraction: float = 0.3) -> 
     if early is None:
         return f"{head}, {check.early_points} with √KL > 0, too few to predict a peak; {observed}."
     if early.peak_sqrt_kl is None or early.peak_gold is None:
-        return f"{head}, the fit predicts no peak (β's interval reaches 0); {observed}."
+        return f"{head}, the fit predicts no peak ({no_turn(early)}); {observed}."
     error = early.peak_gold.value - check.observed_gold
     return (
         f"{head}, predicted peak at √KL {_bounds(early.peak_sqrt_kl)}, gold change "
         f"{_bounds(early.peak_gold)}; {observed}; prediction − observed gold {error:+.3f}."
     )
+
+
+def no_turn(fit: GaoFit) -> str:
+    """Why a fit claims no peak: the law peaks only where β > 0 (gold bends down), so either
+    β's interval reaches 0 or it lies wholly below 0 (gold bends up: there is no maximum)."""
+    if fit.beta.high < 0:
+        return "β's interval lies below 0: gold bends up, the law has no maximum"
+    return "β's interval reaches 0: the probes show no turn"
 
 
 def _bounds(value: Estimate) -> str:
