@@ -47,7 +47,8 @@ def experiments(tmp_path: Path) -> list[ExperimentConfig]:
             grpo_overrides=SMALL_MONITOR,
         ),
     ]
-    tiny_eval = EvalSettings(max_new_tokens=24)
+    # one arithmetic task per difficulty: no assertion here reads the benign accuracy's size
+    tiny_eval = EvalSettings(max_new_tokens=24, benign_per_difficulty=1)
     drop = [ComparisonConfig("base", "sft", "harmful_compliance")]
     return [
         ExperimentConfig(

@@ -72,7 +72,8 @@ def test_a_new_yaml_gets_a_full_section(tmp_path: Path, arms: list[Any]) -> None
     assert findings[0].startswith("alpha has lower harmful (trained) than base: alpha − base = ")
     assert findings[1].startswith("beta vs base, gamed: no detectable difference")
     assert any(
-        "The proxy improved while gold harm did not fall: reward hacking" in f for f in findings
+        "more harmful answers passed the rule while gold harm did not fall: reward hacking" in f
+        for f in findings
     )
     assert any(f.startswith("alpha during training: format valid 0.50 → 0.90") for f in findings)
     assert any("Not dominated by any other method" in f and "alpha" in f for f in findings)

@@ -204,7 +204,9 @@ def test_curation_and_distillation_run_end_to_end(micro_model: Path, tmp_path: P
         ArmConfig("curated", curate=c["curate"], sft=c["sft"]),
         ArmConfig("distilled", curate=c["curate"], sft=c["sft"], distill=c["distill"]),
     ]
-    experiment = ExperimentConfig("E9", "kinds", "?", arms, eval=EvalSettings(max_new_tokens=16))
+    # one arithmetic task per difficulty: the assertions read curation and training, not accuracy
+    tiny_eval = EvalSettings(max_new_tokens=16, benign_per_difficulty=1)
+    experiment = ExperimentConfig("E9", "kinds", "?", arms, eval=tiny_eval)
     options = ReproduceOptions(out=tmp_path / "out", base=str(micro_model), seeds=1, threads=1)
     outcome = run_stages(options, experiments=[experiment])
     curated = next(r for r in outcome.runs if r.arm == "curated")
@@ -224,3 +226,30 @@ def test_curation_and_distillation_run_end_to_end(micro_model: Path, tmp_path: P
     assert compute["tokens"] >= sampled["cost"]["tokens_generated"] > 0  # curation is charged
     distilled_compute = results[("E9", "distilled")].seeds[0].compute()
     assert distilled_compute["tokens"] > compute["tokens"]  # and the teacher's traces too
+
+
+@pytest.mark.parametrize("mode", ["offpolicy", "onpolicy"])
+def test_a_distillation_stage_is_charged_its_teacher_compute(tmp_path: Path, mode: str) -> None:
+    """Off-policy: the teacher's sampling (traces/provenance.json); on-policy: the teacher's
+    forward pass over every student token (distill.json), added to the student's own."""
+    from harmlab.experiments.results import stage_summary
+
+    run = tmp_path / "run"
+    (run / "student").mkdir(parents=True)
+    student = {"compute/flops_train": 10.0, "compute/flops_generation": 5.0}
+    (run / "student" / "summary.json").write_text(json.dumps(student))
+    (run / "student" / "metrics.jsonl").write_text(json.dumps({"step": 1}) + "\n")
+    if mode == "offpolicy":
+        (run / "traces").mkdir()
+        cost = {"flops_generation": 100.0, "tokens_generated": 7, "seconds": 1.0}
+        (run / "traces" / "provenance.json").write_text(json.dumps({"cost": cost}))
+        (run / "distill.json").write_text(json.dumps({"mode": mode}))
+    else:
+        (run / "distill.json").write_text(json.dumps({"mode": mode, "teacher_flops_forward": 40.0}))
+    record, curve = stage_summary("distill", tmp_path)
+    assert curve == [{"step": 1}]
+    if mode == "offpolicy":
+        assert (record["compute/flops_train"], record["compute/flops_generation"]) == (10.0, 105.0)
+        assert record["compute/tokens_generated"] == 7
+    else:
+        assert (record["compute/flops_train"], record["compute/flops_generation"]) == (50.0, 5.0)

@@ -8,7 +8,7 @@ which leaves RL room to improve in a few dozen steps. Nothing about the world is
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -35,13 +35,16 @@ POLICY = TinyModelConfig(
 
 
 @pytest.fixture(scope="session")
-def micro_policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def micro_policy(build_once: Callable[[str, Callable[[Path], Path]], Path]) -> Path:
+    """The policy, pretrained once per run (shared by the xdist workers); read-only."""
     from harmlab.models.tiny import pretrain
     from harmlab.world import SafetyWorld, pretrain_conversations
 
-    corpus = pretrain_conversations(SafetyWorld(0), POLICY.corpus_size)
-    folder = tmp_path_factory.mktemp("micro-policy") / "model"
-    return pretrain(corpus, POLICY, folder, progress=False)
+    def build(folder: Path) -> Path:
+        corpus = pretrain_conversations(SafetyWorld(0), POLICY.corpus_size)
+        return pretrain(corpus, POLICY, folder, progress=False)
+
+    return build_once("micro-policy", build)
 
 
 @pytest.fixture()

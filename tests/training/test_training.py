@@ -94,10 +94,10 @@ def test_grpo_with_format_and_accuracy_raises_mean_reward(
             "threads=1",
             "prompts.size=128",
             "prompts.mix={benign: 1.0}",
-            "train.steps=36",
+            "train.steps=24",
             "train.prompts_per_step=4",
             "train.num_generations=8",
-            "train.max_completion_length=96",
+            "train.max_completion_length=64",
             "train.learning_rate=5e-4",
             "train.beta=0",
             "train.save_every=100",
@@ -106,8 +106,10 @@ def test_grpo_with_format_and_accuracy_raises_mean_reward(
     )
     train_grpo(config)
     rewards = [r["reward"] for r in records(tmp_path / "run")]
-    assert len(rewards) == 36
-    first, last = sum(rewards[:12]) / 12, sum(rewards[-12:]) / 12
+    # 24 steps of 64 tokens: first third 0.16, last third 0.41 on this seed (36 steps of 96
+    # tokens rose 0.14 -> 0.42 at twice the cost)
+    assert len(rewards) == 24
+    first, last = sum(rewards[:8]) / 8, sum(rewards[-8:]) / 8
     assert last > first + 0.1, (first, last)
     run = records(tmp_path / "run")[-1]
     assert run["compute/tokens_generated"] > 0 and run["compute/generation_s"] > 0
