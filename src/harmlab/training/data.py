@@ -206,3 +206,14 @@ class EpochOrderedData:
     def _run_epoch(self, *args: Any, **kwargs: Any) -> Any:
         set_data_epoch(kwargs["train_dataloader"], kwargs["epoch"])
         return super()._run_epoch(*args, **kwargs)  # type: ignore[misc]
+
+
+class EpochOrderedGroups(EpochOrderedData):
+    """`EpochOrderedData` for trainers that sample groups with TRL's `RepeatSampler` (GRPO,
+    on-policy distillation): the sampler becomes an `EpochSeededRepeatSampler` with TRL's own
+    arguments."""
+
+    def _get_train_sampler(self, dataset: Any = None) -> Any:
+        sampler = super()._get_train_sampler(dataset)  # type: ignore[misc]
+        assert isinstance(sampler, RepeatSampler)  # TRL's; its arguments are TRL's to choose
+        return EpochSeededRepeatSampler.like(sampler)

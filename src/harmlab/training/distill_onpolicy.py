@@ -33,7 +33,6 @@ from typing import Any
 
 import torch
 from trl import DistillationTrainer
-from trl.trainer.utils import RepeatSampler
 
 from harmlab import HarmlabError
 from harmlab.data.curate import curation_prompts
@@ -54,8 +53,7 @@ from harmlab.training.common import (
 from harmlab.training.compute import ComputeMeter, generation_flops
 from harmlab.training.config import DistillRunConfig, OnPolicyRunConfig, WorldData
 from harmlab.training.data import (
-    EpochOrderedData,
-    EpochSeededRepeatSampler,
+    EpochOrderedGroups,
     data_world,
     grpo_dataset,
     read_jsonl,
@@ -64,16 +62,11 @@ from harmlab.training.distill import PROMPTS_FILE
 from harmlab.training.sft import MONITOR_REWARDS
 
 
-class MeteredDistillationTrainer(EpochOrderedData, DistillationTrainer):
+class MeteredDistillationTrainer(EpochOrderedGroups, DistillationTrainer):
     """TRL's DistillationTrainer with the compute meter around generation and each step, and a
-    data order that survives `--resume` (`EpochOrderedData`)."""
+    data order that survives `--resume` (`EpochOrderedGroups`)."""
 
     meter: ComputeMeter
-
-    def _get_train_sampler(self, dataset: Any = None) -> Any:
-        sampler = super()._get_train_sampler(dataset)
-        assert isinstance(sampler, RepeatSampler)  # TRL's; its arguments are TRL's to choose
-        return EpochSeededRepeatSampler.like(sampler)
 
     def _generate(self, prompts: list) -> Any:
         with self.meter.phase("generation"):

@@ -21,7 +21,6 @@ from typing import Any
 
 import torch
 from trl import GRPOTrainer
-from trl.trainer.utils import RepeatSampler
 
 from harmlab.models.embedded import for_world
 from harmlab.rewards.registry import build_rewards
@@ -38,23 +37,17 @@ from harmlab.training.common import (
 from harmlab.training.compute import ComputeMeter
 from harmlab.training.config import GRPORunConfig
 from harmlab.training.data import (
-    EpochOrderedData,
-    EpochSeededRepeatSampler,
+    EpochOrderedGroups,
     data_world,
     grpo_dataset,
 )
 
 
-class MeteredGRPOTrainer(EpochOrderedData, GRPOTrainer):
+class MeteredGRPOTrainer(EpochOrderedGroups, GRPOTrainer):
     """TRL's GRPOTrainer with a compute meter around generation, scoring and the update, and a
-    data order that survives `--resume` (`EpochOrderedData`)."""
+    data order that survives `--resume` (`EpochOrderedGroups`)."""
 
     meter: ComputeMeter
-
-    def _get_train_sampler(self, dataset: Any = None) -> Any:
-        sampler = super()._get_train_sampler(dataset)
-        assert isinstance(sampler, RepeatSampler)  # TRL's; its arguments are TRL's to choose
-        return EpochSeededRepeatSampler.like(sampler)
 
     def _generate(self, prompts: list) -> Any:
         with self.meter.phase("generation"):
