@@ -47,9 +47,10 @@ def sft(config: ConfigOption, overrides: Overrides = None, resume: ResumeOption 
     from harmlab.config import load_config
     from harmlab.configs import training_config_path
     from harmlab.training.config import SFTRunConfig
-    from harmlab.training.sft import train_sft
 
     run_config = load_config(SFTRunConfig, training_config_path(config), overrides or [])
+    from harmlab.training.sft import train_sft  # (TRL: seconds to import; after the checks)
+
     with _progress(run_config.train.steps, "sft") as hook:
         summary = train_sft(run_config, resume=resume, on_record=hook)
     _report(summary)
@@ -62,10 +63,11 @@ def grpo(config: ConfigOption, overrides: Overrides = None, resume: ResumeOption
     from harmlab.configs import training_config_path
     from harmlab.rewards.registry import build_rewards
     from harmlab.training.config import GRPORunConfig
-    from harmlab.training.grpo import train_grpo
 
     run_config = load_config(GRPORunConfig, training_config_path(config), overrides or [])
     build_rewards(run_config.rewards)  # reward names and params checked before any work
+    from harmlab.training.grpo import train_grpo  # (TRL: seconds to import; after the checks)
+
     with _progress(run_config.train.steps, "grpo") as hook:
         summary = train_grpo(run_config, resume=resume, on_record=hook)
     _report(summary)
@@ -80,9 +82,10 @@ def distill(
     from harmlab.config import load_config
     from harmlab.configs import training_config_path
     from harmlab.training.config import DistillRunConfig
-    from harmlab.training.distill import describe, train_distill
 
     run_config = load_config(DistillRunConfig, training_config_path(config), overrides or [])
+    from harmlab.training.distill import describe, train_distill  # (TRL: after the checks)
+
     if run_config.mode == "onpolicy":
         console.print(f"training the student on its own samples, scored by {run_config.teacher}")
     else:

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import beta
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,10 @@ def clopper_pearson(successes: int, n: int, level: float = 0.95) -> Estimate:
     """
     if n <= 0 or not 0 <= successes <= n:
         raise ValueError(f"a proportion needs 0 <= successes <= n and n > 0, got {successes}/{n}")
+    # scipy.stats takes about 2 s to import: only here, not in every CLI command that loads
+    # a config (training.config reaches this module through data.curate and metrics)
+    from scipy.stats import beta
+
     tail = (1 - level) / 2
     low = float(beta.ppf(tail, successes, n - successes + 1)) if successes > 0 else 0.0
     high = float(beta.ppf(1 - tail, successes + 1, n - successes)) if successes < n else 1.0
