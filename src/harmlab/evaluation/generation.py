@@ -27,9 +27,13 @@ import time
 import warnings
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+if TYPE_CHECKING:  # annotations only: importing transformers takes seconds, and the CLI
+    # imports this module before it checks its input
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from harmlab import HarmlabError
 from harmlab.config import bounds, check_bounds
