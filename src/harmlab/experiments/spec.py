@@ -289,14 +289,14 @@ def select(
         chosen = [known[w.upper()] for w in wanted]
     if arms is None:
         return chosen
-    return _keep_arms(chosen, arms)
+    return _cut_to_arms(chosen, arms)
 
 
 def _names(listing: str) -> list[str]:
     return [part.strip() for part in listing.split(",") if part.strip()]
 
 
-def _keep_arms(experiments: list[ExperimentConfig], arms: str) -> list[ExperimentConfig]:
+def _cut_to_arms(experiments: list[ExperimentConfig], arms: str) -> list[ExperimentConfig]:
     """Each experiment with only the named arms (an experiment with none of them is left out);
     comparisons and plots that need an arm left out go with it. Every name must be an arm of
     some selected experiment."""

@@ -245,19 +245,28 @@ def common_arguments(config: TrainingRunConfig) -> dict[str, Any]:
     }
 
 
+def batch_arguments(config: SFTRunConfig | OnPolicyRunConfig, processes: int) -> dict[str, Any]:
+    """The per-device batch and the warmup of a run whose `train:` is an `SFTTrainConfig` (SFT,
+    on-policy distillation): `train.batch_size` sequences a step over every process."""
+    train: SFTTrainConfig = config.train
+    accumulation = accumulation_steps(config.trl)
+    return {
+        "per_device_train_batch_size": per_device(
+            train.batch_size, processes, accumulation, "train.batch_size"
+        ),
+        "warmup_steps": max(1, round(train.warmup_ratio * train.steps)),
+    }
+
+
 def sft_arguments(config: SFTRunConfig, processes: int) -> Any:
     """`trl.SFTConfig` of a resolved SFT run config."""
     train: SFTTrainConfig = config.train
-    accumulation = accumulation_steps(config.trl)
     return build_trl_config(
         "sft",
         processes,
         {
             **common_arguments(config),
-            "per_device_train_batch_size": per_device(
-                train.batch_size, processes, accumulation, "train.batch_size"
-            ),
-            "warmup_steps": max(1, round(train.warmup_ratio * train.steps)),
+            **batch_arguments(config, processes),
             "max_length": train.max_length,
             "completion_only_loss": train.completion_only_loss,
         },
@@ -301,17 +310,12 @@ def grpo_arguments(config: GRPORunConfig, weights: list[float], processes: int) 
 def onpolicy_arguments(config: OnPolicyRunConfig, processes: int) -> Any:
     """`trl.DistillationConfig` of a resolved on-policy distillation run (batches count prompts:
     the student samples one completion of each)."""
-    train = config.train
-    accumulation = accumulation_steps(config.trl)
     return build_trl_config(
         "distill",
         processes,
         {
             **common_arguments(config),
-            "per_device_train_batch_size": per_device(
-                train.batch_size, processes, accumulation, "train.batch_size"
-            ),
-            "warmup_steps": max(1, round(train.warmup_ratio * train.steps)),
+            **batch_arguments(config, processes),
             "beta": config.onpolicy.beta,
             "temperature": config.onpolicy.temperature,
             "max_completion_length": config.onpolicy.max_new_tokens,

@@ -50,20 +50,30 @@ def traces_folder(config: DistillRunConfig) -> Path:
     return Path(config.output_dir).expanduser() / "traces"
 
 
+def student_folder(config: DistillRunConfig) -> str:
+    """The student's run directory, `<output_dir>/student`, in either mode."""
+    return str(Path(config.output_dir).expanduser() / "student")
+
+
+def student_data(config: DistillRunConfig, path: Path) -> WorldData:
+    """The student's only data, in either mode: the file `path` (traces or prompts), read in
+    the traces' world."""
+    return WorldData(
+        world_seed=config.traces.world_seed,
+        held_out_category=config.traces.held_out_category,
+        size=0,
+        files=[str(path)],
+    )
+
+
 def student_run_config(config: DistillRunConfig) -> SFTRunConfig:
     """The student's SFT run: the traces as its only data, in `<output_dir>/student`."""
-    traces = traces_folder(config) / DATA_FILE
     return SFTRunConfig(
         model=config.student,
-        output_dir=str(Path(config.output_dir).expanduser() / "student"),
+        output_dir=student_folder(config),
         seed=config.seed,
         threads=config.threads,
-        data=WorldData(
-            world_seed=config.traces.world_seed,
-            held_out_category=config.traces.held_out_category,
-            size=0,
-            files=[str(traces)],
-        ),
+        data=student_data(config, traces_folder(config) / DATA_FILE),
         train=config.train,
         trl=config.trl,
         peft=config.peft,

@@ -51,14 +51,14 @@ from harmlab.training.common import (
     run_training,
 )
 from harmlab.training.compute import ComputeMeter, generation_flops
-from harmlab.training.config import DistillRunConfig, OnPolicyRunConfig, WorldData
+from harmlab.training.config import DistillRunConfig, OnPolicyRunConfig
 from harmlab.training.data import (
     EpochOrderedGroups,
     data_world,
     grpo_dataset,
     read_jsonl,
 )
-from harmlab.training.distill import PROMPTS_FILE
+from harmlab.training.distill import PROMPTS_FILE, student_data, student_folder
 from harmlab.training.sft import MONITOR_REWARDS
 
 
@@ -93,15 +93,10 @@ def student_run_config(config: DistillRunConfig) -> OnPolicyRunConfig:
     return OnPolicyRunConfig(
         model=config.student,
         teacher=config.teacher,
-        output_dir=str(Path(config.output_dir).expanduser() / "student"),
+        output_dir=student_folder(config),
         seed=config.seed,
         threads=config.threads,
-        prompts=WorldData(
-            world_seed=config.traces.world_seed,
-            held_out_category=config.traces.held_out_category,
-            size=0,
-            files=[str(prompts_path(config))],
-        ),
+        prompts=student_data(config, prompts_path(config)),
         onpolicy=config.onpolicy,
         train=config.train,
         trl=config.trl,
