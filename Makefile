@@ -19,8 +19,8 @@ $(STAMP): pyproject.toml Makefile
 install: $(STAMP)
 
 # The paper's central finding, quick: E1's base model, no-rule control and keyword-blocklist
-# arms (GRPO from the shipped base model, 16 steps), evaluated and compared in
-# runs/reproduce/report/report.html (path printed at the end). `harmlab reproduce --quick`
+# arms (GRPO from the shipped base model, the full run's 40 steps, one seed), evaluated and
+# compared in runs/reproduce/report/report.html (path printed at the end). `harmlab reproduce --quick`
 # runs all eight experiments the same way (about an hour on 2 cores); these stages are a
 # subset of it, reused there. Two stages at a time, one core each.
 DEMO_ARMS := base,rl-control,rl-blocklist

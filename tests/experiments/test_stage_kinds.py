@@ -161,7 +161,9 @@ def test_shipped_factorial_and_distillation_experiments_plan() -> None:
     assert e6["student-base"].start == "student"
     stages, _ = plan([shipped["E2"], shipped["E6"]], 1, True, [BASE], start_keys)
     kinds = [s.kind for s in stages]
-    assert kinds.count("curate") == 1 and kinds.count("distill") == 6
+    assert kinds.count("curate") == 1 and kinds.count("distill") == 8
+    onpolicy = [s for s in stages if s.kind == "distill" and "mode=onpolicy" in s.overrides]
+    assert len(onpolicy) == 2  # one student per teacher, its own stage
 
 
 @pytest.mark.slow
