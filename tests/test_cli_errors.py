@@ -211,3 +211,21 @@ def test_ctrl_c_exits_130_and_prints_the_resume_command(
     assert run(args) == 130
     err = capsys.readouterr().err.strip()
     assert err == f"interrupted; to resume: harmlab {' '.join(args)} --resume"
+
+
+def test_a_bad_model_folder_fails_before_torch_is_imported(tmp_path: Path) -> None:
+    """`generate` checks the model folder first: the error costs no torch import."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from harmlab.cli import run\n"
+        f"status = run(['generate', '--model', {str(tmp_path / 'none' / 'x')!r}, 'hi'])\n"
+        "print(status, 'torch' in sys.modules, 'transformers' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert "does not exist" in done.stderr
+    assert done.stdout.split() == ["1", "False", "False"]

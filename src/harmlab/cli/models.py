@@ -54,6 +54,9 @@ def generate(
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
 ) -> None:
     """Sample completions and print their reasoning and answer apart."""
+    from harmlab.models.resolve import checked_model_source
+
+    checked_model_source(model)  # a bad folder fails here, before torch is imported
     from harmlab.evaluation.generation import SamplingConfig, sample_completions
     from harmlab.reasoning_format import split_response
 

@@ -90,6 +90,17 @@ def model_in_folder(folder: Path) -> Path:
     )
 
 
+def checked_model_source(ref: str) -> Path | str:
+    """`resolve_model_path`, then the folder's files checked (or the hub reached): a damaged
+    folder is one line here, before anything imports torch or transformers."""
+    source = resolve_model_path(ref)
+    if isinstance(source, Path):
+        check_model_folder(source)
+    else:
+        check_hub_reachable()
+    return source
+
+
 def load_model(
     ref: str,
     *,
@@ -103,11 +114,7 @@ def load_model(
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    source = resolve_model_path(ref)
-    if isinstance(source, Path):
-        check_model_folder(source)  # a damaged folder is one line here, not a traceback below
-    else:
-        check_hub_reachable()
+    source = checked_model_source(ref)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
         with quiet_hf_progress():  # a weight-loading bar per call clutters every command
