@@ -11,6 +11,12 @@ step shows every process's share), and keeps the data order a function of the st
 `--resume`. Departures from R1, all configurable: TRL's default DAPO
 token-level loss and clip-higher (arXiv 2503.14476) instead of R1's per-sequence mean, and a
 small KL coefficient against the start policy.
+
+On CPU the subclass also scores completions with the model's own LM head (`completion_logps`):
+TRL's fused head, written not to hold the (batch, tokens, vocab) logits, runs there as a chain
+of torch ops over every prompt position and recomputes the projection in the backward pass,
+which made TRL's step 1.3x a hand-written one (`python benchmarks/grpo_step.py --threads 1`).
+The log-probabilities, entropies and gradients are the same up to float rounding.
 """
 
 from __future__ import annotations
@@ -42,6 +48,45 @@ from harmlab.training.data import (
     grpo_dataset,
 )
 
+PLAIN_HEAD_MAX_LOGITS = 2**28
+"""Most completion logits (elements: 1 GiB in float32) a CPU scoring pass may hold at once;
+larger batches keep TRL's fused head, which never holds them."""
+
+
+def completion_logps(
+    model: Any,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    logits_to_keep: int,
+    temperature: float,
+    entropy: bool,
+    entropy_grad: bool,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Log-probabilities (and entropies) of the last `logits_to_keep` tokens at `temperature`,
+    from the model's own logits: what TRL's fused head returns, 0 where the mask is 0.
+
+    Only the completion positions go through the LM head (`logits_to_keep`), the softmax is one
+    `log_softmax`; the entropy carries a gradient only when `entropy_grad` (TRL's entropy bonus).
+    """
+    outputs = model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        logits_to_keep=logits_to_keep + 1,  # position t predicts token t + 1
+        use_cache=False,
+    )
+    logits = outputs.logits[:, :-1].float()
+    if temperature != 1.0:
+        logits = logits / temperature
+    log_probs = torch.log_softmax(logits, dim=-1)
+    targets = input_ids[:, -logits_to_keep:]
+    padding = attention_mask[:, -logits_to_keep:] == 0
+    logps = log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1).masked_fill(padding, 0.0)
+    if not entropy:
+        return logps, None
+    with torch.set_grad_enabled(entropy_grad and torch.is_grad_enabled()):
+        entropies = -(log_probs.exp() * log_probs).sum(-1).masked_fill(padding, 0.0)
+    return logps, entropies
+
 
 class MeteredGRPOTrainer(EpochOrderedGroups, GRPOTrainer):
     """TRL's GRPOTrainer with a compute meter around generation, scoring and the update, and a
@@ -60,6 +105,63 @@ class MeteredGRPOTrainer(EpochOrderedGroups, GRPOTrainer):
         metrics["completions"].append(float(counts[:, 0].sum()))
         metrics["processes"].append(float((counts[:, 0] > 0).sum()))
         return out
+
+    def _get_per_token_logps_and_entropies(
+        self,
+        model: Any,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        logits_to_keep: int,
+        batch_size: int | None = None,
+        compute_entropy: bool = False,
+        compute_aux_loss: bool = False,
+        **multimodal: Any,
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """TRL's scoring pass; text batches on CPU go through `completion_logps` (see the
+        module's docstring), in TRL's chunks of `batch_size` sequences."""
+        size = min(batch_size or input_ids.size(0), input_ids.size(0))
+        if (
+            not self.plain_head_fits(model, size * logits_to_keep)
+            or compute_aux_loss
+            or any(value is not None for value in multimodal.values())
+        ):
+            return super()._get_per_token_logps_and_entropies(
+                model,
+                input_ids,
+                attention_mask,
+                logits_to_keep,
+                batch_size=batch_size,
+                compute_entropy=compute_entropy,
+                compute_aux_loss=compute_aux_loss,
+                **multimodal,
+            )
+        entropy_grad = self.entropy_coef != 0.0 or self.use_adaptive_entropy  # a bonus in the loss
+        chunks = []
+        for start in range(0, input_ids.size(0), size):
+            rows = slice(start, start + size)
+            with self.accelerator.autocast():
+                chunks.append(
+                    completion_logps(
+                        model,
+                        input_ids[rows],
+                        attention_mask[rows],
+                        logits_to_keep,
+                        self.temperature,
+                        compute_entropy,
+                        entropy_grad,
+                    )
+                )
+        logps = torch.cat([logps for logps, _ in chunks])
+        entropies = torch.cat([e for _, e in chunks if e is not None]) if compute_entropy else None
+        return logps, entropies, None
+
+    def plain_head_fits(self, model: Any, tokens: int) -> bool:
+        """Whether `completion_logps` scores `tokens` positions: on CPU, where TRL's fused head
+        has no kernel, and when their logits fit `PLAIN_HEAD_MAX_LOGITS`."""
+        if self.accelerator.device.type != "cpu":
+            return False
+        config = self.accelerator.unwrap_model(model).config.get_text_config()
+        return bool(tokens * config.vocab_size <= PLAIN_HEAD_MAX_LOGITS)
 
     def _calculate_rewards(self, *args: Any, **kwargs: Any) -> Any:
         with self.meter.phase("scoring"):
