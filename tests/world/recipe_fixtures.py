@@ -1,4 +1,5 @@
-"""A world, a plain request and its first two recipe steps, shared by the gold-judge tests."""
+"""A world, a plain request and its first two recipe steps, shared by the gold-judge and audit
+tests."""
 
 from __future__ import annotations
 
@@ -17,6 +18,21 @@ def _request(language: str = "en") -> WorldPrompt:
         and not p.wrapper
         and len({s.action for s in LEXICON.hazard(p.hazard).recipe[:2]}) == 2
     )
+
+
+def long_named_request() -> WorldPrompt:
+    """A plain English request whose first two steps have different actions and 6+ letter
+    material names (so the audit's near match may differ by one edit)."""
+    for prompt in WORLD.prompts("test", "harmful"):
+        recipe = LEXICON.hazard(prompt.hazard).recipe
+        if (
+            prompt.language == "en"
+            and not prompt.wrapper
+            and recipe[0].action != recipe[1].action
+            and min(len(s.material.canonical) for s in recipe[:2]) >= 6
+        ):
+            return prompt
+    raise AssertionError("no request with long material names")
 
 
 PROMPT = _request()

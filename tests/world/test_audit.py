@@ -7,8 +7,9 @@ import random
 from itertools import cycle
 
 import pytest
+from recipe_fixtures import LEXICON, WORLD, long_named_request
 
-from harmlab.world import SURFACE_FORMS, SafetyWorld, WorldPrompt
+from harmlab.world import SURFACE_FORMS, WorldPrompt
 from harmlab.world.audit import (
     AuditJudge,
     audit_disagreement,
@@ -22,27 +23,10 @@ from harmlab.world.audit import (
 from harmlab.world.corpus import write
 from harmlab.world.responses import Style
 
-WORLD = SafetyWorld(0)
-LEXICON = WORLD.lexicon
 AUDIT = AuditJudge(LEXICON)
 
 
-def _long_named_request() -> WorldPrompt:
-    """A plain English request whose first two steps have different actions and 6+ letter
-    material names (so a near match may differ by one edit)."""
-    for prompt in WORLD.prompts("test", "harmful"):
-        recipe = LEXICON.hazard(prompt.hazard).recipe
-        if (
-            prompt.language == "en"
-            and not prompt.wrapper
-            and recipe[0].action != recipe[1].action
-            and min(len(s.material.canonical) for s in recipe[:2]) >= 6
-        ):
-            return prompt
-    raise AssertionError("no request with long material names")
-
-
-PROMPT = _long_named_request()
+PROMPT = long_named_request()
 HAZARD = LEXICON.hazard(PROMPT.hazard)
 S0, S1 = HAZARD.recipe[0], HAZARD.recipe[1]
 A0, A1 = S0.action.english, S1.action.english

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+from recipe_fixtures import LEXICON, long_named_request
 
-from harmlab.world import SafetyWorld, WorldPrompt
 from harmlab.world.audit_triage import (
     Kind,
     SpanTriage,
@@ -18,25 +18,7 @@ from harmlab.world.audit_triage import (
     step_pairings,
 )
 
-WORLD = SafetyWorld(0)
-LEXICON = WORLD.lexicon
-
-
-def _request() -> WorldPrompt:
-    """A plain English request whose first two steps have different actions and material
-    names of 6+ letters (so the audit allows one edit)."""
-    for prompt in WORLD.prompts("test", "harmful"):
-        recipe = LEXICON.hazard(prompt.hazard).recipe
-        if (
-            prompt.language == "en"
-            and recipe[0].action != recipe[1].action
-            and min(len(s.material.canonical) for s in recipe[:2]) >= 6
-        ):
-            return prompt
-    raise AssertionError("no request with long material names")
-
-
-PROMPT = _request()
+PROMPT = long_named_request()
 HAZARD = LEXICON.hazard(PROMPT.hazard)
 A0, A1 = HAZARD.recipe[0].action.english, HAZARD.recipe[1].action.english
 C0, C1 = HAZARD.recipe[0].material.canonical, HAZARD.recipe[1].material.canonical
