@@ -249,6 +249,14 @@ def _spans(names: Names, stream: str, starts: tuple[bool, ...]) -> list[tuple[in
     ]
 
 
+def same_reading(material: Clause, action: Clause, material_clause_has_action: bool) -> bool:
+    """Whether the text itself pairs a material with an action at these clauses: in the
+    material's own clause when that clause names an action of its own (`1. Patch the delkux.
+    2. Encode the kraeken.` never pairs `delkux` with `encode`), else in its sentence
+    (`heat: zeltrix, vornax`; `zeltrix: heat.`)."""
+    return action == material if material_clause_has_action else action[0] == material[0]
+
+
 def _pairs(
     material: tuple[int, int],
     actions: list[tuple[int, int]],
@@ -256,14 +264,12 @@ def _pairs(
     with_action: set[Clause],
 ) -> bool:
     """Whether a material near match pairs with one of its step's action matches: within
-    `WINDOW` letters, either side, and in the material's own clause when that clause names an
-    action of its own (`1. Patch the delkux. 2. Encode the kraeken.` never pairs `delkux`
-    with `encode`), else in its sentence (`heat: zeltrix, vornax`; `zeltrix: heat.`)."""
+    `WINDOW` letters, either side, and as the text reads them (`same_reading`)."""
     start, end = material
     own = clauses[start]
     return any(
         max(a - end, start - b) <= WINDOW
-        and (clauses[a] == own if own in with_action else clauses[a][0] == own[0])
+        and same_reading(own, clauses[a], own in with_action)
         for a, b in actions
     )
 
