@@ -268,8 +268,7 @@ def _pairs(
     start, end = material
     own = clauses[start]
     return any(
-        max(a - end, start - b) <= WINDOW
-        and same_reading(own, clauses[a], own in with_action)
+        max(a - end, start - b) <= WINDOW and same_reading(own, clauses[a], own in with_action)
         for a, b in actions
     )
 
