@@ -281,3 +281,12 @@ def test_pathological_json_is_a_row_error(tmp_path: Path, line: str) -> None:
     path.write_text(line + "\n")
     with pytest.raises(HarmlabError, match=r"p\.jsonl:line 1: invalid JSON"):
         load_prompts(path)
+
+
+def test_a_header_with_a_quoted_line_break_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Found by hypothesis: a CSV header `"\\n"` named a column holding a line break."""
+    path = tmp_path / "input.csv"
+    path.write_bytes(b'"\n"')
+    with pytest.raises(HarmlabError) as error:
+        load_prompts(path, FORMATS.get("prompts"))
+    assert "\n" not in str(error.value) and "missing column 'prompt'" in str(error.value)

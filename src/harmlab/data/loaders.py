@@ -85,7 +85,9 @@ class _BadRows:
 def _check_header(path: Path, header: list[str], needed: list[str | None]) -> None:
     missing = [name for name in needed if name and header and name not in header]
     if missing:
-        raise HarmlabError(f"{path}: missing column '{missing[0]}' (columns: {', '.join(header)})")
+        # A header is file content: a quoted name may hold a line break, and the error is one line.
+        columns = ", ".join(" ".join(name.split()) for name in header)
+        raise HarmlabError(f"{path}: missing column '{missing[0]}' (columns: {columns})")
 
 
 def _text(path: Path, row: Row, name: str, strip: bool = True) -> str:
